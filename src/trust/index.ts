@@ -2,7 +2,12 @@ export { TrustError } from './error.ts';
 export type { TrustErrorCode } from './error.ts';
 export { buildTrustMaterial } from './material.ts';
 export type { KeyInput, TrustInputs } from './material.ts';
-export { embeddedNpmKeys, embeddedTrustedRoot, loadTrustMaterial, parseTrustedRootFile } from './load.ts';
+export {
+  embeddedNpmKeys,
+  embeddedTrustedRoot,
+  loadTrustMaterial,
+  parseTrustedRootFile,
+} from './load.ts';
 export type { TrustSources } from './load.ts';
 export type {
   CertificateAuthority,

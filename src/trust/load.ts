@@ -74,10 +74,17 @@ function readText(path: string): string {
   try {
     buf = readFileSync(path);
   } catch (err) {
-    throw new TrustError('TRUST_MATERIAL_UNREADABLE', `cannot read ${path}: ${(err as Error).message}`, err);
+    throw new TrustError(
+      'TRUST_MATERIAL_UNREADABLE',
+      `cannot read ${path}: ${(err as Error).message}`,
+      err,
+    );
   }
   if (buf.length > MAX_TRUST_FILE_BYTES) {
-    throw new TrustError('TRUST_MATERIAL_INVALID', `${path} is larger than ${MAX_TRUST_FILE_BYTES} bytes`);
+    throw new TrustError(
+      'TRUST_MATERIAL_INVALID',
+      `${path} is larger than ${MAX_TRUST_FILE_BYTES} bytes`,
+    );
   }
   return buf.toString('utf8');
 }

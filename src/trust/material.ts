@@ -41,7 +41,9 @@ export function buildTrustMaterial(inputs: TrustInputs): TrustMaterial {
     ctlogs: [],
     keys: [],
   };
-  (inputs.trustedRoots ?? []).forEach((root, i) => addTrustedRoot(material, root, `trustedRoots[${i}]`));
+  (inputs.trustedRoots ?? []).forEach((root, i) =>
+    addTrustedRoot(material, root, `trustedRoots[${i}]`),
+  );
   (inputs.keys ?? []).forEach((k, i) => material.keys.push(keyFromPem(k, `keys[${i}]`)));
   (inputs.npmKeys ?? []).forEach((doc, i) =>
     material.keys.push(...npmKeysFrom(doc, `npmKeys[${i}]`)),
@@ -59,10 +61,16 @@ function addTrustedRoot(material: TrustMaterial, root: unknown, path: string): v
   const obj = asObject(root, path);
   const mediaType = obj.mediaType;
   if (typeof mediaType !== 'string' || !mediaType.startsWith(TRUSTED_ROOT_MEDIA_TYPE_PREFIX)) {
-    fail(`${path}.mediaType must be a Sigstore trusted root media type, got ${describe(mediaType)}`);
+    fail(
+      `${path}.mediaType must be a Sigstore trusted root media type, got ${describe(mediaType)}`,
+    );
   }
-  material.tlogs.push(...asArray(obj.tlogs, `${path}.tlogs`).map((t, i) => logAuthority(t, `${path}.tlogs[${i}]`)));
-  material.ctlogs.push(...asArray(obj.ctlogs, `${path}.ctlogs`).map((t, i) => logAuthority(t, `${path}.ctlogs[${i}]`)));
+  material.tlogs.push(
+    ...asArray(obj.tlogs, `${path}.tlogs`).map((t, i) => logAuthority(t, `${path}.tlogs[${i}]`)),
+  );
+  material.ctlogs.push(
+    ...asArray(obj.ctlogs, `${path}.ctlogs`).map((t, i) => logAuthority(t, `${path}.ctlogs[${i}]`)),
+  );
   material.certificateAuthorities.push(
     ...asArray(obj.certificateAuthorities, `${path}.certificateAuthorities`).map((c, i) =>
       certificateAuthority(c, `${path}.certificateAuthorities[${i}]`),
@@ -79,7 +87,8 @@ function logAuthority(value: unknown, path: string): LogAuthority {
   const obj = asObject(value, path);
   const publicKey = asObject(obj.publicKey, `${path}.publicKey`);
   const der = base64(publicKey.rawBytes, `${path}.publicKey.rawBytes`);
-  const pkcs1 = typeof publicKey.keyDetails === 'string' && publicKey.keyDetails.startsWith('PKCS1_');
+  const pkcs1 =
+    typeof publicKey.keyDetails === 'string' && publicKey.keyDetails.startsWith('PKCS1_');
   const key = spkiKey(der, `${path}.publicKey.rawBytes`, pkcs1 ? 'pkcs1' : 'spki');
   const logIdObj = obj.logId === undefined ? undefined : asObject(obj.logId, `${path}.logId`);
   const logId =
@@ -112,9 +121,13 @@ function certificateAuthority(value: unknown, path: string): CertificateAuthorit
   const chain = pathOrder(parsed, path);
   return {
     uri: typeof obj.uri === 'string' ? obj.uri : '',
-    subject: [subject.organization, subject.commonName].filter((s) => typeof s === 'string').join('/'),
+    subject: [subject.organization, subject.commonName]
+      .filter((s) => typeof s === 'string')
+      .join('/'),
     chain,
-    chainKeys: chain.map((cert, i) => spkiKey(cert.publicKey, `${path}.certChain.certificates[${i}]`)),
+    chainKeys: chain.map((cert, i) =>
+      spkiKey(cert.publicKey, `${path}.certChain.certificates[${i}]`),
+    ),
     validFor: validity(obj.validFor, `${path}.validFor`),
   };
 }
@@ -197,7 +210,10 @@ function spkiKey(der: Buffer, path: string, type: 'spki' | 'pkcs1' = 'spki'): Ke
   try {
     return createPublicKey({ key: der, format: 'der', type });
   } catch (err) {
-    return fail(`${path} is not a DER ${type === 'spki' ? 'SubjectPublicKeyInfo' : 'PKCS#1 public key'}`, err);
+    return fail(
+      `${path} is not a DER ${type === 'spki' ? 'SubjectPublicKeyInfo' : 'PKCS#1 public key'}`,
+      err,
+    );
   }
 }
 
