@@ -1,11 +1,13 @@
 // Signer identity from a Fulcio certificate, and the identity policy check.
 // Extension OIDs and encodings: https://github.com/sigstore/fulcio/blob/main/docs/oid-info.md
 
-import type { X509Certificate } from '@sigstore/core';
-
 import { VerificationError } from './error.ts';
 import { describeValue, isJsonObject } from './json.ts';
 import type { ClaimName, FulcioClaims, IdentityPolicy, Matcher } from './verify.types.ts';
+import type { Certificate } from './x509.ts';
+
+/** What identity needs of a certificate: its extensions, by OID (see x509.ts). */
+export type CertificateExtensions = Pick<Certificate, 'extensions'>;
 
 const FULCIO = '1.3.6.1.4.1.57264.1';
 const OID_ISSUER_V1 = `${FULCIO}.1`;
@@ -49,8 +51,8 @@ const UTF8 = new TextDecoder('utf-8', { fatal: true });
  * present they must agree. Malformed or duplicated extensions are
  * CERTIFICATE_INVALID.
  */
-export function extractClaims(cert: X509Certificate): FulcioClaims {
-  const extensions = extensionValues(cert);
+export function extractClaims(cert: CertificateExtensions): FulcioClaims {
+  const extensions = cert.extensions;
   const claims: FulcioClaims = {};
 
   const issuerV1 = decodeExtension(extensions, OID_ISSUER_V1, 'raw', 'issuer (v1)');
@@ -69,33 +71,6 @@ export function extractClaims(cert: X509Certificate): FulcioClaims {
     if (value !== undefined) claims[claim] = value;
   }
   return claims;
-}
-
-// Extension values by OID (the extnValue OCTET STRING contents). RFC 5280
-// section 4.2: a certificate must not carry an extension twice; a duplicate
-// could show one value to us and another to a different verifier.
-function extensionValues(cert: X509Certificate): Map<string, Uint8Array> {
-  const values = new Map<string, Uint8Array>();
-  let extensions: { oid: string; value: Uint8Array }[];
-  try {
-    // Extension ::= SEQUENCE { extnID OID, critical BOOLEAN DEFAULT FALSE, extnValue OCTET STRING }
-    extensions = cert.extensions.map((ext) => {
-      const value = ext.subs.at(-1);
-      if (ext.subs.length < 2 || ext.subs.length > 3 || !value?.tag.isOctetString()) {
-        throw new Error('extension is not SEQUENCE { OID, [BOOLEAN], OCTET STRING }');
-      }
-      return { oid: ext.subs[0]!.toOID(), value: value.value };
-    });
-  } catch (err) {
-    throw new VerificationError('CERTIFICATE_INVALID', 'certificate extensions are malformed', err);
-  }
-  for (const { oid, value } of extensions) {
-    if (values.has(oid)) {
-      throw new VerificationError('CERTIFICATE_INVALID', `certificate repeats extension ${oid}`);
-    }
-    values.set(oid, value);
-  }
-  return values;
 }
 
 function decodeExtension(
@@ -142,8 +117,8 @@ const OID_FULCIO_USERNAME = Uint8Array.from([
  * CERTIFICATE_INVALID when there is none, or more than one (which of them a
  * policy would match is ambiguous), or the extension is malformed.
  */
-export function subjectAlternativeName(cert: X509Certificate): string {
-  const value = extensionValues(cert).get(OID_SUBJECT_ALT_NAME);
+export function subjectAlternativeName(cert: CertificateExtensions): string {
+  const value = cert.extensions.get(OID_SUBJECT_ALT_NAME);
   if (value === undefined) {
     throw new VerificationError(
       'CERTIFICATE_INVALID',

@@ -7,7 +7,9 @@ import { createHash, type KeyObject } from 'node:crypto';
 import type { TrustMaterial, TrustedKey } from '../trust/trust.types.ts';
 import type { Bundle, Envelope, HashAlgorithm, ParsedAttestation } from './bundle.ts';
 import { DSSE_ENVELOPE_MEDIA_TYPE } from './bundle.ts';
-import { parseLeaf, trustedIssuers, validIssuerAt, verifyScts, type Leaf } from './certificate.ts';
+import { parseLeaf, trustedIssuers, validIssuerAt } from './certificate.ts';
+import { verifyScts } from './sct.ts';
+import type { Certificate } from './x509.ts';
 import { VerificationError } from './error.ts';
 import { checkIdentity, extractClaims, subjectAlternativeName } from './identity.ts';
 import { matchSubject, parseStatement } from './intoto.ts';
@@ -54,7 +56,7 @@ export interface VerifyOptions {
 interface SigningKey {
   key: KeyObject;
   logged: LoggedSigner;
-  leaf?: Leaf;
+  leaf?: Certificate;
   issuers?: ReturnType<typeof trustedIssuers>;
   trusted?: TrustedKey;
   keyId?: string;
@@ -302,16 +304,17 @@ function checkSignerAt(
 ): Signer {
   if (signing.leaf !== undefined) {
     const ca = validIssuerAt(signing.leaf, signing.issuers!, times);
-    if ((options.ctlogThreshold ?? 1) > 0) verifyScts(signing.leaf, ca, trust.ctlogs);
-    const claims = extractClaims(signing.leaf.cert);
+    if ((options.ctlogThreshold ?? 1) > 0)
+      verifyScts(signing.leaf, ca.chain[0]!.publicKey, trust.ctlogs);
+    const claims = extractClaims(signing.leaf);
     return {
       kind: 'certificate',
-      subjectAlternativeName: subjectAlternativeName(signing.leaf.cert),
+      subjectAlternativeName: subjectAlternativeName(signing.leaf),
       ...(claims.issuer === undefined ? {} : { issuer: claims.issuer }),
       claims,
       certificateAuthority: ca.subject || ca.uri,
-      notBefore: signing.leaf.cert.notBefore.toISOString(),
-      notAfter: signing.leaf.cert.notAfter.toISOString(),
+      notBefore: signing.leaf.notBefore.toISOString(),
+      notAfter: signing.leaf.notAfter.toISOString(),
     };
   }
   const trusted = signing.trusted;
