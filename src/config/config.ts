@@ -34,7 +34,21 @@ export interface Config {
   policy: {
     bundle?: string;
     params: Record<string, unknown>;
-    signingKeys: { keyId: string; path: string; algorithm?: string }[];
+    signingKeys: {
+      keyId: string;
+      path: string;
+      algorithm:
+        | 'ES256'
+        | 'ES384'
+        | 'ES512'
+        | 'RS256'
+        | 'RS384'
+        | 'RS512'
+        | 'PS256'
+        | 'PS384'
+        | 'PS512'
+        | 'EdDSA';
+    }[];
     watch: boolean;
     evaluationBudgetMs: number;
   };
@@ -83,7 +97,6 @@ export function parseConfig(text: string, source = 'configuration'): Config {
   const parsed = parseDocument(text, {
     schema: 'core',
     uniqueKeys: true,
-    maxAliasCount: 100,
     prettyErrors: true,
   });
   const problem = parsed.errors[0] ?? parsed.warnings[0];

@@ -181,7 +181,7 @@ export function createGate(options: GateOptions): Gate {
     if (request.artifacts.length === 0) {
       artifacts = [];
     } else {
-      const stages = request.artifacts.map(() => ({ current: 'discovery' }));
+      const stages = request.artifacts.map((): { current: Stage } => ({ current: 'discovery' }));
       const work = Promise.all(
         request.artifacts.map((item, i) =>
           decideArtifact(item, stages[i]!).catch((err: unknown) =>
@@ -232,7 +232,10 @@ export function createGate(options: GateOptions): Gate {
       reasons,
       warnings,
       artifacts,
-      policyRevision: policy.revision,
+      // A reload between artifacts is reported, never hidden: the revisions that decided.
+      policyRevision:
+        [...new Set(artifacts.map((a) => a.policyRevision ?? policy.revision))].join(',') ||
+        policy.revision,
       trustRevision: trust.revision,
       timings: roundTimings(timings),
       inputs,

@@ -48,6 +48,8 @@ export interface ArtifactDecision {
   allowed: boolean;
   reasons: string[];
   warnings: string[];
+  /** The policy revision this artifact was decided under. */
+  policyRevision?: string;
   attestations: {
     source: string;
     verified: boolean;

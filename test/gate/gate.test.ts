@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import type { AttestationDiscovery } from '../../src/discover/index.ts';
+import type { ArtifactRef, AttestationDiscovery } from '../../src/discover/index.ts';
 import { DiscoveryError } from '../../src/discover/index.ts';
 import {
   createGate,
@@ -18,7 +18,7 @@ const FIXTURES = new URL('../fixtures/', import.meta.url);
 const bundle = readFileSync(new URL('gh-attestation/sigstore-js-2.1.0-bundle.json', FIXTURES));
 const SHA512 =
   '90f223f992e4c88dd068cd2a5fc57f9d2b30798343dd6e38f29c240e04ba090ef831f84490847c4e82b9232c78e8a258463b1e55c0f7469f730265008fa6633f';
-const artifact = { name: 'sigstore-js-2.1.0.tgz', digests: { sha512: SHA512 } };
+const artifact: ArtifactRef = { name: 'sigstore-js-2.1.0.tgz', digests: { sha512: SHA512 } };
 const trust = buildTrustMaterial({
   trustedRoots: [embeddedTrustedRoot()],
   npmKeys: [embeddedNpmKeys()],
@@ -72,8 +72,8 @@ describe('Gate', () => {
       const [input] = policy.inputs;
       assert.equal(input!.request.kind, 'admit');
       assert.equal(input!.request.time, '2026-11-29T12:00:00.000Z');
-      const [a] = input!.attestations;
-      assert.ok(a!.verified);
+      const a = input!.attestations[0]!;
+      assert.ok(a.verified);
       assert.equal(a.source, 'inline[0]');
       assert.equal(a.predicateType, 'https://slsa.dev/provenance/v1');
       assert.equal(a.provenance?.sourceRepositoryUri, 'https://github.com/sigstore/sigstore-js');
@@ -84,7 +84,7 @@ describe('Gate', () => {
         dsseEnvelope: { signatures: { sig: string }[] };
       };
       const sig = Buffer.from(tampered.dsseEnvelope.signatures[0]!.sig, 'base64');
-      sig[10] ^= 1;
+      sig[10] = sig[10]! ^ 1;
       tampered.dsseEnvelope.signatures[0]!.sig = sig.toString('base64');
       const { gate: g, policy } = gate();
       const d = await g.decide(request(Buffer.from(JSON.stringify(tampered))));
