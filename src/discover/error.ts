@@ -12,7 +12,14 @@ export type DiscoveryErrorCode =
   | 'REGISTRY_AUTH_FAILED'
   | 'MANIFEST_INVALID'
   | 'TAG_NOT_FOUND'
-  | 'TOO_MANY_REDIRECTS';
+  | 'TOO_MANY_REDIRECTS'
+  | 'NO_ATTESTATIONS'
+  | 'REFERENCE_INVALID'
+  | 'ADDRESS_NOT_ALLOWED'
+  | 'MEDIA_TYPE_UNSUPPORTED'
+  | 'DIGEST_MISMATCH'
+  | 'MANIFEST_NOT_FOUND'
+  | 'CONFIG_INVALID';
 
 /** Finding attestations failed: the decision is a denial that names this cause. */
 export class DiscoveryError extends BaseError<DiscoveryErrorCode> {}
