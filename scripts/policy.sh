@@ -7,17 +7,20 @@
 #   scripts/policy.sh check                test, and the committed bundle is up to date
 #   scripts/policy.sh revision             print the revision the sources build to
 #
+# POLICY_SRC=DIR works on another policy directory (provgate policy build/test
+# DIR); POLICY_COVERAGE=N sets the coverage threshold (default 95).
+#
 # The build is reproducible: `opa build` writes a fixed tar (mode, owner, zero
 # mtimes) and the same policy.wasm for the same sources, and the revision is a
 # digest of the sources and the OPA version rather than a timestamp.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-src="$root/policies/src"
+src="$(cd "${POLICY_SRC:-$root/policies/src}" && pwd)"
 bundle="$root/policies/bundle.tar.gz"
 entrypoint='provgate/decision'
 # Minimum line coverage of the policy files by `opa test`, in percent.
-coverage_threshold=95
+coverage_threshold="${POLICY_COVERAGE:-95}"
 
 log() { printf 'policy.sh: %s\n' "$*" >&2; }
 die() {
@@ -73,7 +76,7 @@ build() {
   [[ "$out" == /* ]] || out="$PWD/$out"
   local rev built="$scratch/built.tar.gz"
   rev="$(revision)"
-  log "opa build -t wasm -e $entrypoint -b policies/src (revision $rev) -> $out"
+  log "opa build -t wasm -e $entrypoint -b $src (revision $rev) -> $out"
   # -b: policies/src is the bundle root (its .manifest gives the roots, its
   # data.json becomes /data.json). Test files stay out of the bundle.
   # Run from the bundle root so that no checkout path ends up in the bundle.

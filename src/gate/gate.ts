@@ -107,9 +107,10 @@ export function createGate(options: GateOptions): Gate {
         reasons: allowed
           ? []
           : result.deny.length > 0
-            ? result.deny
+            ? [...result.deny]
             : ['the policy did not allow it'],
-        warnings: result.warn,
+        warnings: [...result.warn],
+        policyRevision: result.revision ?? policy.revision,
         attestations: outcomes.map((o) =>
           o.ok
             ? {
@@ -134,7 +135,8 @@ export function createGate(options: GateOptions): Gate {
     ): Promise<AttestationOutcome[]> => {
       const docDigest = createHash('sha256').update(doc.bytes).digest('hex');
       const d = item.artifact.digests;
-      const key = `${docDigest}|${d.sha256 ?? ''}|${d.sha512 ?? ''}|${trustMaterial.revision}`;
+      const identity = request.identity === undefined ? '' : JSON.stringify(request.identity);
+      const key = `${docDigest}|${d.sha256 ?? ''}|${d.sha512 ?? ''}|${trustMaterial.revision}|${identity}`;
       return cache
         .get(
           key,
@@ -169,7 +171,10 @@ export function createGate(options: GateOptions): Gate {
           return {
             source,
             ok: true,
-            attestation: verifyAttestation(a, artifact, trustMaterial, { now: at }),
+            attestation: verifyAttestation(a, artifact, trustMaterial, {
+              now: at,
+              ...(request.identity === undefined ? {} : { identity: request.identity }),
+            }),
           };
         } catch (err) {
           return { source, ok: false, error: errorOf(err) };

@@ -1,5 +1,5 @@
 import type { ArtifactRef, DiscoveredAttestation } from '../discover/index.ts';
-import type { VerifiedAttestation } from '../verify/index.ts';
+import type { IdentityPolicy, VerifiedAttestation } from '../verify/index.ts';
 
 export type RequestKind = 'cli' | 'admit' | 'upload' | 'kubernetes';
 
@@ -20,6 +20,11 @@ export interface GateRequest {
   context: Record<string, unknown>;
   /** Overrides the configured deadline, in milliseconds from now. */
   deadlineMs?: number;
+  /**
+   * Signer identity every attestation must have (the CLI's --cert-identity,
+   * --owner...): checked by verification, so a mismatch is a coded failure.
+   */
+  identity?: IdentityPolicy;
 }
 
 /** The outcome of verifying one attestation: verified facts, or the coded reason it failed. */
@@ -76,8 +81,9 @@ export interface Decision {
 /** The policy engine as the gate sees it. */
 export interface PolicyEvaluator {
   readonly revision: string;
+  /** Never throws for a policy failure (that is a denial); `revision` is the bundle that decided. */
   evaluate(
     input: PolicyInput,
     options: { nowNs: bigint },
-  ): { allow: boolean; deny: string[]; warn: string[] };
+  ): { allow: boolean; deny: readonly string[]; warn: readonly string[]; revision?: string };
 }

@@ -5,7 +5,8 @@ import type { Config, Mode } from '../config/index.ts';
 import type { Decision, Gate, GateRequest } from '../gate/index.ts';
 import { parseArtifact, parseContext, parseJsonBody, asObject, type BodyLimits } from './body.ts';
 import { decisionRecord } from './decisionlog.ts';
-import { HttpError, sendError } from './errors.ts';
+import { BaseError } from '../error.ts';
+import { HttpError, sendError, statusOf } from './errors.ts';
 import type { Metrics } from './metrics.ts';
 import { OPENAPI } from './openapi.ts';
 import { kubernetesRoutes } from './kubernetes.ts';
@@ -21,6 +22,8 @@ export interface AppDeps {
   readiness: () => { ready: boolean; reasons: string[] };
   /** Bearer tokens the upload hook accepts (re-read when the file changes). */
   uploadTokens: () => string[];
+  /** Told of unexpected errors (answered 500). */
+  onError?: (err: unknown) => void;
 }
 
 export interface RenderedDecision {
@@ -100,7 +103,9 @@ export function createApp(deps: AppDeps): express.Express {
   app.use((_req, _res, next) => next(new HttpError('NOT_FOUND', 'no such endpoint')));
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     const e = fromExpress(err);
-    metrics.errors.inc({ code: e instanceof HttpError ? e.code : 'INTERNAL' });
+    const code = e instanceof BaseError ? (e.code as string) : 'INTERNAL';
+    metrics.errors.inc({ code });
+    if (statusOf(code) >= 500) deps.onError?.(err);
     sendError(res, e);
   });
   return app;

@@ -7,7 +7,6 @@ export interface Metrics {
   requests: Counter<'route' | 'decision'>;
   latency: Histogram<'route'>;
   errors: Counter<'code'>;
-  policyReloadFailures: Counter;
 }
 
 export function createMetrics(sources: {
@@ -77,7 +76,7 @@ export function createMetrics(sources: {
   });
   new Gauge({
     name: 'provgate_policy_reloads',
-    help: 'Policy bundle reloads since start, by outcome.',
+    help: 'Policy bundle reloads since start, by outcome (failed: not activated; the last good bundle kept serving).',
     labelNames: ['outcome'] as const,
     registers: [registry],
     collect() {
@@ -86,10 +85,5 @@ export function createMetrics(sources: {
       this.set({ outcome: 'failed' }, r.failed);
     },
   });
-  const policyReloadFailures = new Counter({
-    name: 'provgate_policy_reload_failures_total',
-    help: 'Policy bundles that failed to load, verify or decide and were not activated.',
-    registers: [registry],
-  });
-  return { registry, requests, latency, errors, policyReloadFailures };
+  return { registry, requests, latency, errors };
 }

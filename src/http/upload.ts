@@ -38,7 +38,15 @@ export function uploadRoute(deps: UploadDeps): Router {
       request = await multipartRequest(req, config);
     } else if (/^application\/json/i.test(type)) {
       await new Promise<void>((resolve, reject) =>
-        deps.rawJson(req, res, (err?: Error) => (err === undefined ? resolve() : reject(err))),
+        deps.rawJson(req, res, (err?: unknown) => {
+          if (err === undefined) resolve();
+          else
+            reject(
+              err instanceof Error
+                ? err
+                : new HttpError('REQUEST_INVALID', 'unreadable request body'),
+            );
+        }),
       );
       const body = asObject(parseJsonBody(req.body, deps.limits), 'the request body');
       request = { ...deps.admitRequest(body, config), kind: 'upload' };
