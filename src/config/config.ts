@@ -70,6 +70,19 @@ export interface Config {
       exemptNamespaces: string[];
       namespaceModes: Record<string, Mode>;
       attestationStore?: string;
+      mutate: boolean;
+    };
+  };
+  discovery: {
+    registry: {
+      enabled: boolean;
+      allowedRegistries: string[];
+      insecureRegistries: string[];
+      dockerConfig?: string;
+      registries: Record<string, { caFile?: string; mirror?: string }>;
+      requestTimeoutMs: number;
+      retries: number;
+      tagTtlSeconds: number;
     };
   };
   logging: { level: 'error' | 'warn' | 'info' | 'debug' };

@@ -2,6 +2,7 @@ export type { ArtifactRef, AttestationDiscovery, DiscoveredAttestation } from '.
 export { DiscoveryError } from './error.ts';
 export type { DiscoveryErrorCode } from './error.ts';
 export { localStore } from './store.ts';
+export { firstFound } from './chain.ts';
 export { createOciDiscovery, parseReference } from './oci/index.ts';
 export type {
   AttestationSource,

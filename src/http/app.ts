@@ -24,6 +24,8 @@ export interface AppDeps {
   uploadTokens: () => string[];
   /** Told of unexpected errors (answered 500). */
   onError?: (err: unknown) => void;
+  /** Resolves an image tag to the digest the kubelet would pull (registry discovery). */
+  resolveTag?: (ref: string, signal: AbortSignal) => Promise<{ digest: string }>;
 }
 
 export interface RenderedDecision {
@@ -98,7 +100,15 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(
     uploadRoute({ config, decide, limits, tokens: deps.uploadTokens, rawJson, admitRequest }),
   );
-  app.use(kubernetesRoutes({ config, decide, limits, rawJson }));
+  app.use(
+    kubernetesRoutes({
+      config,
+      decide,
+      limits,
+      rawJson,
+      ...(deps.resolveTag === undefined ? {} : { resolveTag: deps.resolveTag }),
+    }),
+  );
 
   app.use((_req, _res, next) => next(new HttpError('NOT_FOUND', 'no such endpoint')));
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {

@@ -1,6 +1,7 @@
-// The Kubernetes validating admission webhook: AdmissionReview v1 in,
-// AdmissionReview v1 out, echoing the request's uid. Every image of every
-// workload kind that carries a pod template is checked.
+// The Kubernetes admission webhooks: AdmissionReview v1 in, AdmissionReview v1
+// out, echoing the request's uid. /v1/k8s/validate checks every image of every
+// workload kind that carries a pod template; /v1/k8s/mutate (optional) pins
+// tag references to the digest the registry resolves them to.
 import { Router, type RequestHandler } from 'express';
 import type { Config, Mode } from '../config/index.ts';
 import type { ArtifactRequest } from '../gate/index.ts';
@@ -9,8 +10,12 @@ import {
   imagesOf,
   parseAdmissionReview,
   parseImageReference,
+  type AdmissionRequest,
+  type ImageReference,
+  type PodImage,
 } from '../k8s/index.ts';
 import { parseJsonBody, type BodyLimits } from './body.ts';
+import { HttpError } from './errors.ts';
 import type { Decide } from './upload.ts';
 
 export interface KubernetesDeps {
@@ -18,116 +23,174 @@ export interface KubernetesDeps {
   decide: Decide;
   limits: BodyLimits;
   rawJson: RequestHandler;
+  resolveTag?: (ref: string, signal: AbortSignal) => Promise<{ digest: string }>;
 }
 
 const ROUTE = 'kubernetes';
 
+interface ResolvedImage {
+  image: PodImage;
+  ref: ImageReference;
+  /** `sha256:<hex>`: pinned in the reference, or resolved from its tag. */
+  digest: string;
+  resolvedFromTag: boolean;
+}
+
 export function kubernetesRoutes(deps: KubernetesDeps): Router {
   const { config } = deps;
   const router = Router();
+
+  /** Parses each image and pins it to a digest; what cannot be pinned is a reason to deny, naming the image. */
+  const pinImages = async (
+    images: PodImage[],
+    signal: AbortSignal,
+  ): Promise<{ pinned: ResolvedImage[]; problems: string[] }> => {
+    const pinned: ResolvedImage[] = [];
+    const problems: string[] = [];
+    await Promise.all(
+      images.map(async (image) => {
+        const where = `${image.image} (${image.type} ${image.container})`;
+        let ref: ImageReference;
+        try {
+          ref = parseImageReference(image.image);
+        } catch (err) {
+          problems.push(`${where} is not a valid image reference: ${(err as Error).message}`);
+          return;
+        }
+        if (ref.digest !== undefined) {
+          pinned.push({ image, ref, digest: ref.digest, resolvedFromTag: false });
+          return;
+        }
+        if (deps.resolveTag === undefined) {
+          problems.push(
+            `${where} is referenced by tag only and registry discovery is off; pin it as ${ref.registry}/${ref.repository}@sha256:...`,
+          );
+          return;
+        }
+        try {
+          const { digest } = await deps.resolveTag(ref.normalized, signal);
+          pinned.push({ image, ref, digest, resolvedFromTag: true });
+        } catch (err) {
+          problems.push(`${where}: cannot resolve the tag to a digest: ${(err as Error).message}`);
+        }
+      }),
+    );
+    return { pinned, problems };
+  };
+
+  const review = (body: unknown): AdmissionRequest => parseAdmissionReview(parseJsonBody(body, deps.limits));
+  const checked = (r: AdmissionRequest): boolean =>
+    (r.operation === 'CREATE' || r.operation === 'UPDATE') &&
+    !config.endpoints.kubernetes.exemptNamespaces.includes(r.namespace ?? '');
+
   router.post('/v1/k8s/validate', deps.rawJson, async (req, res) => {
     const ep = config.endpoints.kubernetes;
-    const review = parseAdmissionReview(parseJsonBody(req.body, deps.limits));
-    const reply = (result: Parameters<typeof admissionResponse>[1]) =>
-      res.json(admissionResponse(review.uid, result));
-
+    const r = review(req.body);
+    const reply = (result: Parameters<typeof admissionResponse>[1]) => res.json(admissionResponse(r.uid, result));
     if (!ep.enabled) {
+      reply({ allowed: false, code: 403, message: 'provgate: the Kubernetes endpoint is disabled in its configuration' });
+      return;
+    }
+    // Only what creates or changes workloads is checked; exempt namespaces never are.
+    if (!checked(r)) {
       reply({
-        allowed: false,
-        code: 403,
-        message: 'provgate: the Kubernetes endpoint is disabled in its configuration',
+        allowed: true,
+        ...(r.operation === 'CREATE' || r.operation === 'UPDATE' ? { auditAnnotations: { exempt: `namespace ${r.namespace ?? ''}` } } : {}),
       });
       return;
     }
-    // Only what creates or changes workloads is checked.
-    if (review.operation !== 'CREATE' && review.operation !== 'UPDATE') {
-      reply({ allowed: true });
-      return;
-    }
-    const namespace = review.namespace ?? '';
-    if (ep.exemptNamespaces.includes(namespace)) {
-      reply({ allowed: true, auditAnnotations: { exempt: `namespace ${namespace}` } });
-      return;
-    }
+    const namespace = r.namespace ?? '';
     const mode: Mode = ep.namespaceModes[namespace] ?? ep.mode;
+    const started = Date.now();
+    const signal = AbortSignal.timeout(config.server.deadlineMs);
+    const images = imagesOf(r);
+    const { pinned, problems } = await pinImages(images, signal);
 
-    const images = imagesOf(review);
-    const unpinned: string[] = []; // images denied before any verification: tag-only or invalid
     const artifacts = new Map<string, ArtifactRequest>();
-    for (const img of images) {
-      let ref: ReturnType<typeof parseImageReference>;
-      try {
-        ref = parseImageReference(img.image);
-      } catch (err) {
-        // One bad reference is a denial naming it, not a failed request.
-        unpinned.push(
-          `${img.image} (${img.type} ${img.container}) is not a valid image reference: ${(err as Error).message}`,
-        );
-        continue;
-      }
-      if (ref.digest === undefined) {
-        unpinned.push(
-          `${img.image} (${img.type} ${img.container}) is referenced by tag only; provgate checks images by digest: pin it as ${ref.normalized}@sha256:...`,
-        );
-        continue;
-      }
-      const [alg, hex] = ref.digest.split(':') as ['sha256' | 'sha512', string];
-      if (!artifacts.has(ref.digest)) {
-        artifacts.set(ref.digest, {
-          artifact: {
-            name: `${ref.registry}/${ref.repository}`,
-            uri: ref.normalized,
-            digests: { [alg]: hex },
-          },
-          attestations: [],
-          discover: true,
-        });
-      }
+    for (const p of pinned) {
+      if (artifacts.has(p.digest)) continue;
+      const [alg, hex] = p.digest.split(':') as ['sha256' | 'sha512', string];
+      artifacts.set(p.digest, {
+        artifact: {
+          name: `${p.ref.registry}/${p.ref.repository}`,
+          uri: `${p.ref.registry}/${p.ref.repository}@${p.digest}`,
+          digests: { [alg]: hex },
+        },
+        attestations: [],
+        discover: true,
+      });
     }
     const context = {
       namespace,
-      name: review.name,
-      operation: review.operation,
-      kind: review.kind,
-      resource: review.resource,
-      subResource: review.subResource,
-      dryRun: review.dryRun,
-      userInfo: review.userInfo,
+      name: r.name,
+      operation: r.operation,
+      kind: r.kind,
+      resource: r.resource,
+      subResource: r.subResource,
+      dryRun: r.dryRun,
+      userInfo: r.userInfo,
       images: images.map((i) => ({ image: i.image, container: i.container, type: i.type })),
+      resolved: pinned.filter((p) => p.resolvedFromTag).map((p) => ({ image: p.image.image, digest: p.digest })),
     };
+    const remaining = Math.max(1, config.server.deadlineMs - (Date.now() - started));
     const { decision, rendered } =
       artifacts.size > 0
         ? await deps.decide(ROUTE, mode, {
             kind: 'kubernetes',
             context,
             artifacts: [...artifacts.values()],
+            deadlineMs: remaining,
           })
         : { decision: undefined, rendered: undefined };
 
-    const reasons = [...unpinned, ...(decision?.reasons ?? [])];
+    const reasons = [...problems, ...(decision?.reasons ?? [])];
     const allowedByPolicy = reasons.length === 0 && (decision?.allowed ?? true);
     const allowed = allowedByPolicy || mode !== 'enforce';
-    const annotations: Record<string, string> = {
-      decision: allowedByPolicy ? 'allowed' : 'denied',
-    };
+    const annotations: Record<string, string> = { decision: allowedByPolicy ? 'allowed' : 'denied' };
     if (decision !== undefined) annotations['decision-id'] = decision.decisionId;
     if (mode !== 'enforce') annotations.mode = mode;
     // render() already turned the policy's denials into warnings in warn mode.
     const warnings = [
       ...(rendered?.warnings ?? []),
-      ...(mode === 'warn' ? unpinned.map((r) => `not enforced (warn mode): ${r}`) : []),
+      ...(mode === 'warn' ? problems.map((p) => `not enforced (warn mode): ${p}`) : []),
     ];
     reply({
       allowed,
-      ...(allowed ? {} : { code: 403, message: denialMessage(reasons) }),
+      ...(allowed ? {} : { code: 403, message: `provgate denied the request: ${reasons.join('; ')}` }),
       ...(mode === 'audit' ? {} : { warnings }),
       auditAnnotations: annotations,
     });
   });
 
+  router.post('/v1/k8s/mutate', deps.rawJson, async (req, res) => {
+    const ep = config.endpoints.kubernetes;
+    if (!ep.enabled || !ep.mutate) throw new HttpError('ENDPOINT_DISABLED', 'the Kubernetes mutate endpoint is disabled');
+    const r = review(req.body);
+    if (!checked(r) || deps.resolveTag === undefined) {
+      res.json(admissionResponse(r.uid, { allowed: true }));
+      return;
+    }
+    const { pinned } = await pinImages(imagesOf(r), AbortSignal.timeout(config.server.deadlineMs));
+    // A reference that cannot be resolved is left alone: the validating webhook denies it.
+    const patch = pinned
+      .filter((p) => p.resolvedFromTag)
+      .map((p) => ({ op: 'replace', path: jsonPointer(p.image.path), value: `${p.image.image}@${p.digest}` }));
+    res.json(
+      admissionResponse(r.uid, {
+        allowed: true,
+        ...(patch.length === 0 ? {} : { patch }),
+        auditAnnotations: { pinned: String(patch.length) },
+      }),
+    );
+  });
   return router;
 }
 
-function denialMessage(reasons: string[]): string {
-  return `provgate denied the request: ${reasons.join('; ')}`;
+/** `spec.template.spec.containers[0].image` -> `/spec/template/spec/containers/0/image`. */
+export function jsonPointer(path: string): string {
+  return `/${path
+    .replace(/\[(\d+)\]/g, '.$1')
+    .split('.')
+    .map((p) => p.replace(/~/g, '~0').replace(/\//g, '~1'))
+    .join('/')}`;
 }

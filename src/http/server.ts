@@ -5,7 +5,13 @@ import { readFileSync, watch, type FSWatcher } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import winston from 'winston';
 import type { Config } from '../config/index.ts';
-import { localStore } from '../discover/index.ts';
+import {
+  createOciDiscovery,
+  firstFound,
+  localStore,
+  type AttestationDiscovery,
+  type OciDiscovery,
+} from '../discover/index.ts';
 import { createGate, type PolicyEvaluator } from '../gate/index.ts';
 import {
   createEngine,
@@ -69,6 +75,29 @@ export function startupWarnings(config: Config): string[] {
   return warnings;
 }
 
+function registryDiscovery(config: Config): OciDiscovery | undefined {
+  const r = config.discovery.registry;
+  if (!r.enabled) return undefined;
+  return createOciDiscovery({
+    ...(r.allowedRegistries.length === 0 ? {} : { allowedRegistries: r.allowedRegistries }),
+    insecureRegistries: r.insecureRegistries,
+    ...(r.dockerConfig === undefined ? {} : { dockerConfigPath: r.dockerConfig }),
+    registries: Object.fromEntries(
+      Object.entries(r.registries).map(([host, s]) => [
+        host,
+        {
+          ...(s.caFile === undefined ? {} : { ca: readFileSync(s.caFile, 'utf8') }),
+          ...(s.mirror === undefined ? {} : { mirror: s.mirror }),
+        },
+      ]),
+    ),
+    timeouts: { requestMs: r.requestTimeoutMs },
+    retries: { max: r.retries },
+    cache: { tagTtlMs: r.tagTtlSeconds * 1000 },
+    userAgent: 'provgate',
+  });
+}
+
 export async function startServer(
   config: Config,
   logger = createLogger(config.logging.level),
@@ -121,11 +150,15 @@ export async function startServer(
     },
     evaluate: (input, options) => engine.evaluate(input, options),
   };
+  const registry = registryDiscovery(config);
+  const discoveries: AttestationDiscovery[] = [];
   const store = config.endpoints.kubernetes.attestationStore;
+  if (store !== undefined) discoveries.push(localStore(store));
+  if (registry !== undefined) discoveries.push(registry);
   const gate = createGate({
     trust: () => trust,
     policy: () => policy,
-    ...(store === undefined ? {} : { discovery: localStore(store) }),
+    ...(discoveries.length === 0 ? {} : { discovery: firstFound(discoveries) }),
     cache: config.cache,
     deadlineMs: config.server.deadlineMs,
     limits: {
@@ -182,6 +215,7 @@ export async function startServer(
     logDecision: (record) => decisionLogger.info('decision', record),
     readiness: () => ({ ready: true, reasons: [] }),
     uploadTokens: () => [...config.endpoints.upload.tokens, ...fileTokens],
+    ...(registry === undefined ? {} : { resolveTag: (ref, signal) => registry.resolveTag(ref, signal) }),
     onError: (err) =>
       logger.error('request failed', { error: err instanceof Error ? err.stack : String(err) }),
   });
@@ -207,6 +241,7 @@ export async function startServer(
     engine,
     async close(graceMs?: number) {
       watcher?.close();
+      registry?.close();
       for (const w of tokenWatchers) w.close();
       await listening.close(graceMs);
     },

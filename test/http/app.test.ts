@@ -64,7 +64,11 @@ interface Setup {
   logged: Record<string, unknown>[];
 }
 
-function setup(yaml = '', extraTrust: unknown[] = []): Setup {
+function setup(
+  yaml = '',
+  extraTrust: unknown[] = [],
+  resolveTag?: (ref: string, signal: AbortSignal) => Promise<{ digest: string }>,
+): Setup {
   const config: Config = parseConfig(yaml);
   const trust = buildTrustMaterial({
     trustedRoots: [embeddedTrustedRoot(), ...extraTrust],
@@ -96,6 +100,7 @@ function setup(yaml = '', extraTrust: unknown[] = []): Setup {
     logDecision: (r) => logged.push(r),
     readiness: () => ({ ready: true, reasons: [] }),
     uploadTokens: () => config.endpoints.upload.tokens,
+    ...(resolveTag === undefined ? {} : { resolveTag }),
   });
   return { app, logged };
 }
@@ -438,9 +443,19 @@ describe('HTTP edge', () => {
       },
     });
 
-    const app = (yaml = '') =>
-      setup(`endpoints:\n  kubernetes:\n    attestationStore: ${storeDir}\n${yaml}`, [trustedRoot])
-        .app;
+    // The registry's tag resolution (tested against real registries in
+    // test/discover): here a table, so the endpoint's handling is what is tested.
+    const tags: Record<string, string> = { 'ghcr.io/acme/app:v1': `sha256:${imageDigest}` };
+    const resolveTag = (ref: string) =>
+      tags[ref] === undefined
+        ? Promise.reject(new Error(`ghcr.io answered 404 for ${ref}`))
+        : Promise.resolve({ digest: tags[ref] });
+    const app = (yaml = '', resolve = false) =>
+      setup(
+        `endpoints:\n  kubernetes:\n    attestationStore: ${storeDir}\n${yaml}`,
+        [trustedRoot],
+        resolve ? resolveTag : undefined,
+      ).app;
 
     it('allows a pod whose image is attested, echoing the uid', async () => {
       const r = await request(app())
@@ -492,6 +507,47 @@ describe('HTTP edge', () => {
         .send(review(['nginx'], { operation: 'DELETE' }))
         .expect(200);
       assert.equal(rev(del).response.allowed, true);
+    });
+
+    it('resolves a tag through registry discovery and checks the digest it names', async () => {
+      const r = await request(app('', true))
+        .post('/v1/k8s/validate')
+        .send(review(['ghcr.io/acme/app:v1']))
+        .expect(200);
+      assert.equal(rev(r).response.allowed, true);
+      const unknown = await request(app('', true))
+        .post('/v1/k8s/validate')
+        .send(review(['ghcr.io/acme/app:v2']))
+        .expect(200);
+      assert.equal(rev(unknown).response.allowed, false);
+      assert.match(
+        rev(unknown).response.status.message,
+        /ghcr\.io\/acme\/app:v2 \(container c0\): cannot resolve the tag to a digest: ghcr\.io answered 404/,
+      );
+    });
+
+    it('pins tags to digests with a JSONPatch on /v1/k8s/mutate when enabled', async () => {
+      const off = await request(app('', true))
+        .post('/v1/k8s/mutate')
+        .send(review(['ghcr.io/acme/app:v1']))
+        .expect(404);
+      assert.equal((off.body as { error: { code: string } }).error.code, 'ENDPOINT_DISABLED');
+      const r = await request(app('    mutate: true\n', true))
+        .post('/v1/k8s/mutate')
+        .send(review([image, 'ghcr.io/acme/app:v1']))
+        .expect(200);
+      const response = (
+        r.body as { response: { allowed: boolean; patchType: string; patch: string } }
+      ).response;
+      assert.equal(response.allowed, true);
+      assert.equal(response.patchType, 'JSONPatch');
+      assert.deepEqual(JSON.parse(Buffer.from(response.patch, 'base64').toString('utf8')), [
+        {
+          op: 'replace',
+          path: '/spec/containers/1/image',
+          value: `ghcr.io/acme/app:v1@sha256:${imageDigest}`,
+        },
+      ]);
     });
 
     it('answers 400 for a malformed AdmissionReview', async () => {
