@@ -78,7 +78,8 @@ export function kubernetesRoutes(deps: KubernetesDeps): Router {
     return { pinned, problems };
   };
 
-  const review = (body: unknown): AdmissionRequest => parseAdmissionReview(parseJsonBody(body, deps.limits));
+  const review = (body: unknown): AdmissionRequest =>
+    parseAdmissionReview(parseJsonBody(body, deps.limits));
   const checked = (r: AdmissionRequest): boolean =>
     (r.operation === 'CREATE' || r.operation === 'UPDATE') &&
     !config.endpoints.kubernetes.exemptNamespaces.includes(r.namespace ?? '');
@@ -86,16 +87,23 @@ export function kubernetesRoutes(deps: KubernetesDeps): Router {
   router.post('/v1/k8s/validate', deps.rawJson, async (req, res) => {
     const ep = config.endpoints.kubernetes;
     const r = review(req.body);
-    const reply = (result: Parameters<typeof admissionResponse>[1]) => res.json(admissionResponse(r.uid, result));
+    const reply = (result: Parameters<typeof admissionResponse>[1]) =>
+      res.json(admissionResponse(r.uid, result));
     if (!ep.enabled) {
-      reply({ allowed: false, code: 403, message: 'provgate: the Kubernetes endpoint is disabled in its configuration' });
+      reply({
+        allowed: false,
+        code: 403,
+        message: 'provgate: the Kubernetes endpoint is disabled in its configuration',
+      });
       return;
     }
     // Only what creates or changes workloads is checked; exempt namespaces never are.
     if (!checked(r)) {
       reply({
         allowed: true,
-        ...(r.operation === 'CREATE' || r.operation === 'UPDATE' ? { auditAnnotations: { exempt: `namespace ${r.namespace ?? ''}` } } : {}),
+        ...(r.operation === 'CREATE' || r.operation === 'UPDATE'
+          ? { auditAnnotations: { exempt: `namespace ${r.namespace ?? ''}` } }
+          : {}),
       });
       return;
     }
@@ -130,7 +138,9 @@ export function kubernetesRoutes(deps: KubernetesDeps): Router {
       dryRun: r.dryRun,
       userInfo: r.userInfo,
       images: images.map((i) => ({ image: i.image, container: i.container, type: i.type })),
-      resolved: pinned.filter((p) => p.resolvedFromTag).map((p) => ({ image: p.image.image, digest: p.digest })),
+      resolved: pinned
+        .filter((p) => p.resolvedFromTag)
+        .map((p) => ({ image: p.image.image, digest: p.digest })),
     };
     const remaining = Math.max(1, config.server.deadlineMs - (Date.now() - started));
     const { decision, rendered } =
@@ -146,7 +156,9 @@ export function kubernetesRoutes(deps: KubernetesDeps): Router {
     const reasons = [...problems, ...(decision?.reasons ?? [])];
     const allowedByPolicy = reasons.length === 0 && (decision?.allowed ?? true);
     const allowed = allowedByPolicy || mode !== 'enforce';
-    const annotations: Record<string, string> = { decision: allowedByPolicy ? 'allowed' : 'denied' };
+    const annotations: Record<string, string> = {
+      decision: allowedByPolicy ? 'allowed' : 'denied',
+    };
     if (decision !== undefined) annotations['decision-id'] = decision.decisionId;
     if (mode !== 'enforce') annotations.mode = mode;
     // render() already turned the policy's denials into warnings in warn mode.
@@ -156,7 +168,9 @@ export function kubernetesRoutes(deps: KubernetesDeps): Router {
     ];
     reply({
       allowed,
-      ...(allowed ? {} : { code: 403, message: `provgate denied the request: ${reasons.join('; ')}` }),
+      ...(allowed
+        ? {}
+        : { code: 403, message: `provgate denied the request: ${reasons.join('; ')}` }),
       ...(mode === 'audit' ? {} : { warnings }),
       auditAnnotations: annotations,
     });
@@ -164,7 +178,8 @@ export function kubernetesRoutes(deps: KubernetesDeps): Router {
 
   router.post('/v1/k8s/mutate', deps.rawJson, async (req, res) => {
     const ep = config.endpoints.kubernetes;
-    if (!ep.enabled || !ep.mutate) throw new HttpError('ENDPOINT_DISABLED', 'the Kubernetes mutate endpoint is disabled');
+    if (!ep.enabled || !ep.mutate)
+      throw new HttpError('ENDPOINT_DISABLED', 'the Kubernetes mutate endpoint is disabled');
     const r = review(req.body);
     if (!checked(r) || deps.resolveTag === undefined) {
       res.json(admissionResponse(r.uid, { allowed: true }));
@@ -174,7 +189,11 @@ export function kubernetesRoutes(deps: KubernetesDeps): Router {
     // A reference that cannot be resolved is left alone: the validating webhook denies it.
     const patch = pinned
       .filter((p) => p.resolvedFromTag)
-      .map((p) => ({ op: 'replace', path: jsonPointer(p.image.path), value: `${p.image.image}@${p.digest}` }));
+      .map((p) => ({
+        op: 'replace',
+        path: jsonPointer(p.image.path),
+        value: `${p.image.image}@${p.digest}`,
+      }));
     res.json(
       admissionResponse(r.uid, {
         allowed: true,

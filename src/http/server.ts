@@ -215,7 +215,9 @@ export async function startServer(
     logDecision: (record) => decisionLogger.info('decision', record),
     readiness: () => ({ ready: true, reasons: [] }),
     uploadTokens: () => [...config.endpoints.upload.tokens, ...fileTokens],
-    ...(registry === undefined ? {} : { resolveTag: (ref, signal) => registry.resolveTag(ref, signal) }),
+    ...(registry === undefined
+      ? {}
+      : { resolveTag: (ref, signal) => registry.resolveTag(ref, signal) }),
     onError: (err) =>
       logger.error('request failed', { error: err instanceof Error ? err.stack : String(err) }),
   });
