@@ -17,7 +17,6 @@ set -euo pipefail
 TOOLS=(
   'opa github.com/open-policy-agent/opa v1.22.3'
   'crane github.com/google/go-containerregistry/cmd/crane v0.22.1'
-  'registry github.com/distribution/distribution/v3/cmd/registry v3.1.2'
   'oras oras.land/oras/cmd/oras v1.3.6'
   'cosign github.com/sigstore/cosign/v2/cmd/cosign v2.6.5'
   'helm helm.sh/helm/v3/cmd/helm v3.22.0'

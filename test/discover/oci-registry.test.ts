@@ -1,6 +1,6 @@
 // End to end with real components: two real registries on loopback (go-
-// containerregistry's, with the OCI 1.1 referrers API; CNCF distribution's,
-// without it, so the referrers tag schema is used), populated by the real
+// containerregistry's, one with the OCI 1.1 referrers API and one without it,
+// so the referrers tag schema is used), populated by the real
 // clients (crane pushes images, oras attaches Sigstore bundles from the test
 // PKI, cosign attests with a key and no transparency log), then admission
 // decisions through the gate with registry discovery and provgate's verifier.
@@ -25,7 +25,7 @@ import {
   pushImage,
   runTool,
   startCraneRegistry,
-  startDistributionRegistry,
+  startRegistryWithoutReferrers,
   type RunningRegistry,
 } from '../support/registry.ts';
 
@@ -119,8 +119,8 @@ function cosignAttest(ref: string, key: 'trusted' | 'untrusted'): Promise<string
 const REGISTRIES = [
   { label: 'go-containerregistry (referrers API)', start: startCraneRegistry, how: 'referrer' },
   {
-    label: 'distribution (no referrers API: tag schema fallback)',
-    start: startDistributionRegistry,
+    label: 'no referrers API: tag schema fallback',
+    start: startRegistryWithoutReferrers,
     how: 'referrer (tag)',
   },
 ];

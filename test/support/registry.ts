@@ -19,12 +19,12 @@ const execFileAsync = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const TOOLS_SCRIPT = join(ROOT, 'scripts/tools.sh');
 
-export type Tool = 'crane' | 'registry' | 'oras' | 'cosign';
+export type Tool = 'crane' | 'oras' | 'cosign';
 
 export interface RunningRegistry {
   /** `127.0.0.1:<port>`. */
   host: string;
-  kind: 'crane' | 'distribution';
+  kind: 'crane' | 'plain';
   stop(): Promise<void>;
 }
 
@@ -150,29 +150,17 @@ async function findGo(): Promise<string> {
   throw new Error('Go is needed to build the test registry: install Go or set GO=/path/to/go');
 }
 
-/** The CNCF distribution registry (in-memory storage), which has no referrers API. */
-export async function startDistributionRegistry(): Promise<RunningRegistry> {
-  const bin = await toolPath('registry');
-  const dir = await mkdtemp(join(tmpdir(), 'provgate-registry-'));
-  const config = join(dir, 'config.yml');
-  await writeFile(
-    config,
-    [
-      'version: 0.1',
-      'log: { level: info }',
-      'storage: { inmemory: {}, delete: { enabled: true } }',
-      'http: { addr: "127.0.0.1:0", secret: provgate-test }',
-      '',
-    ].join('\n'),
-  );
-  const child = spawnGroup(bin, ['serve', config]);
-  child.once('exit', () => void rm(dir, { recursive: true, force: true }));
-  const port = await portFromLog(
-    child,
-    /listening on 127\.0\.0\.1:([0-9]+)/,
-    'distribution registry',
-  );
-  return ready(child, `127.0.0.1:${port}`, 'distribution');
+/**
+ * A registry without the referrers API (404 on /referrers/), so clients fall
+ * back to the referrers tag schema: the same go-containerregistry registry with
+ * the API off. (The CNCF distribution registry would do too, but building it
+ * costs minutes on a fresh machine for no extra coverage of provgate.)
+ */
+export async function startRegistryWithoutReferrers(): Promise<RunningRegistry> {
+  const bin = await referrersRegistryPath();
+  const child = spawnGroup(bin, ['-address', '127.0.0.1:0', '-referrers=false']);
+  const port = await portFromLog(child, /serving on port ([0-9]+)/, 'registry without referrers');
+  return ready(child, `127.0.0.1:${port}`, 'plain');
 }
 
 function spawnGroup(bin: string, args: string[]): ChildProcess {

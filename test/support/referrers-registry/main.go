@@ -1,7 +1,8 @@
 // Command referrers-registry serves go-containerregistry's in-memory registry
-// with its OCI 1.1 referrers API switched on (`crane registry serve` leaves it
-// off), on a loopback port, for provgate's integration tests. It prints
-// "serving on port N" once it listens.
+// on a loopback port for provgate's integration tests, with its OCI 1.1
+// referrers API switched on (`crane registry serve` leaves it off) or, with
+// -referrers=false, off (a registry that only has the referrers tag schema).
+// It prints "serving on port N" once it listens.
 package main
 
 import (
@@ -17,6 +18,7 @@ import (
 
 func main() {
 	address := flag.String("address", "127.0.0.1:0", "address to listen on")
+	referrers := flag.Bool("referrers", true, "serve the OCI 1.1 referrers API")
 	flag.Parse()
 	listener, err := net.Listen("tcp", *address)
 	if err != nil {
@@ -25,7 +27,7 @@ func main() {
 	log.Printf("serving on port %d", listener.Addr().(*net.TCPAddr).Port)
 	server := &http.Server{
 		ReadHeaderTimeout: 5 * time.Second,
-		Handler:           registry.New(registry.WithReferrersSupport(true), registry.Logger(log.New(io.Discard, "", 0))),
+		Handler:           registry.New(registry.WithReferrersSupport(*referrers), registry.Logger(log.New(io.Discard, "", 0))),
 	}
 	log.Fatal(server.Serve(listener))
 }
