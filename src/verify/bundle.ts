@@ -94,12 +94,19 @@ export function parseAttestations(
   } catch (err) {
     // A document that is not one JSON value may be JSON Lines.
     if (!(err instanceof VerificationError) || err.code !== 'MALFORMED_JSON') throw err;
-    const lines = splitJsonLines(text ?? new TextDecoder().decode(input as Uint8Array));
+    let whole: string;
+    try {
+      // Invalid UTF-8 is as malformed here as in a single document.
+      whole = text ?? new TextDecoder('utf-8', { fatal: true }).decode(input as Uint8Array);
+    } catch {
+      throw err;
+    }
+    const lines = splitJsonLines(whole);
     if (lines.length < 2) throw err;
     if (lines.length > limits.maxAttestations) tooMany(lines.length, limits);
     return lines.map(({ line, text: l }) => {
       const origin = `line ${line}`;
-      return fromDocument(parseJson(l, limits), origin, limits, false)[0]!;
+      return fromDocument(parseJson(l, limits, origin), origin, limits, false)[0]!;
     });
   }
   const found = fromDocument(doc, 'document', limits, true);
@@ -158,7 +165,10 @@ export function decodeBundle(obj: Record<string, unknown>, path = 'bundle'): Bun
   if (typeof mediaType !== 'string') {
     throw new VerificationError('MALFORMED_BUNDLE', `${path}.mediaType must be a string`);
   }
-  const version = (BUNDLE_MEDIA_TYPES as Record<string, BundleVersion | undefined>)[mediaType];
+  // Own properties only: `constructor` or `__proto__` is not a bundle version.
+  const version = Object.hasOwn(BUNDLE_MEDIA_TYPES, mediaType)
+    ? (BUNDLE_MEDIA_TYPES as Record<string, BundleVersion>)[mediaType]
+    : undefined;
   if (version === undefined) {
     throw new VerificationError(
       'UNKNOWN_BUNDLE_VERSION',
@@ -309,7 +319,10 @@ function decodeMessageSignature(obj: Record<string, unknown>, path: string): Bun
     return { kind: 'message-signature', signature };
   }
   const md = asObject(obj.messageDigest, `${path}.messageDigest`);
-  const algorithm = HASH_ALGORITHMS[md.algorithm as string];
+  const algorithm =
+    typeof md.algorithm === 'string' && Object.hasOwn(HASH_ALGORITHMS, md.algorithm)
+      ? HASH_ALGORITHMS[md.algorithm]
+      : undefined;
   if (algorithm === undefined) {
     throw new VerificationError(
       'UNSUPPORTED_ALGORITHM',

@@ -19,6 +19,9 @@ export function verifyRfc3161(der: Buffer, signature: Buffer, tsas: CertificateA
   } catch (err) {
     throw new VerificationError('TIMESTAMP_INVALID', 'the RFC 3161 timestamp is malformed', err);
   }
+  if (Number.isNaN(time.getTime())) {
+    throw new VerificationError('TIMESTAMP_INVALID', 'the RFC 3161 timestamp has no valid time');
+  }
   const candidates = tsas.filter(
     (tsa) =>
       bytesEqual(tsa.chain[0]!.serialNumber, serial) && bytesEqual(tsa.chain[0]!.issuer, issuer),

@@ -5,6 +5,7 @@
 // signed-note formats, Rekor types hashedrekord/dsse/intoto.
 import { json as sigjson } from '@sigstore/core';
 import { VerificationError } from './error.ts';
+import { describeValue } from './json.ts';
 import { bytesEqual, sha256, verifySignature } from './signature.ts';
 import type { BundleVersion, TlogEntry } from './bundle.ts';
 import type { LogAuthority } from '../trust/trust.types.ts';
@@ -14,6 +15,8 @@ export interface InclusionResult {
   fact: TlogFact;
   /** The integrated time, when a signed entry timestamp vouches for it. */
   verifiedTime?: Date;
+  /** The trusted logs the entry's log ID names (their validity is checked at the signing times). */
+  logs: LogAuthority[];
 }
 
 /** Proves the entry is in a trusted log. */
@@ -26,7 +29,7 @@ export function verifyInclusion(
   if (candidates.length === 0) {
     throw new VerificationError(
       'TLOG_UNKNOWN_LOG',
-      `transparency log ${entry.logId.toString('base64')} is not in the trusted root`,
+      `transparency log ${describeValue(entry.logId.toString('base64'), 64)} is not in the trusted root`,
     );
   }
   const hasProof = entry.inclusionProof !== undefined;
@@ -68,10 +71,11 @@ export function verifyInclusion(
       proof: hasProof ? 'inclusion-proof' : 'inclusion-promise',
     },
     ...(verifiedTime === undefined ? {} : { verifiedTime }),
+    logs: candidates,
   };
 }
 
-function withinValidity(log: LogAuthority, time: Date): boolean {
+export function withinValidity(log: LogAuthority, time: Date): boolean {
   return log.validFor.start <= time && (log.validFor.end === undefined || time <= log.validFor.end);
 }
 
@@ -177,11 +181,12 @@ export function verifyCheckpoint(envelope: string, logs: LogAuthority[]): Checkp
     if (raw.length < 5) return false;
     const hint = raw.subarray(0, 4);
     const sig = raw.subarray(4);
-    // The name is attacker-controlled: compared as a literal, never as a pattern.
+    // The name is attacker-controlled: compared as a literal (the log's host, or
+    // its base URL without the scheme), never as a pattern or a substring.
     return logs.some(
       (log) =>
         bytesEqual(log.logId.subarray(0, 4), hint) &&
-        log.baseUrl.includes(name) &&
+        logNames(log).includes(name) &&
         verifySignature(data, log.publicKey, sig),
     );
   });
@@ -192,6 +197,15 @@ export function verifyCheckpoint(envelope: string, logs: LogAuthority[]): Checkp
     );
   }
   return { origin: lines[0]!, size: BigInt(lines[1]!), rootHash };
+}
+
+function logNames(log: LogAuthority): string[] {
+  const bare = log.baseUrl.replace(/^[a-z]+:\/\//i, '').replace(/\/+$/, '');
+  try {
+    return [new URL(log.baseUrl).host, bare];
+  } catch {
+    return [bare];
+  }
 }
 
 function leafHash(leaf: Buffer): Buffer {

@@ -4,14 +4,15 @@
 // statement's subject, and last the caller's identity policy. Each failure is
 // a coded VerificationError naming what was wrong.
 import { createHash, type KeyObject } from 'node:crypto';
-import type { TrustMaterial, TrustedKey } from '../trust/trust.types.ts';
-import type { Bundle, Envelope, HashAlgorithm, ParsedAttestation } from './bundle.ts';
+import type { LogAuthority, TrustMaterial, TrustedKey } from '../trust/trust.types.ts';
+import type { Bundle, Envelope, HashAlgorithm, ParsedAttestation, TlogEntry } from './bundle.ts';
 import { DSSE_ENVELOPE_MEDIA_TYPE } from './bundle.ts';
 import { parseLeaf, trustedIssuers, validIssuerAt } from './certificate.ts';
 import { verifyScts } from './sct.ts';
 import type { Certificate } from './x509.ts';
 import { VerificationError } from './error.ts';
 import { checkIdentity, extractClaims, subjectAlternativeName } from './identity.ts';
+import { describeValue } from './json.ts';
 import { matchSubject, parseStatement } from './intoto.ts';
 import {
   bytesEqual,
@@ -22,7 +23,7 @@ import {
 } from './signature.ts';
 import { normalizeProvenance, reconcileWithCertificate } from './slsa.ts';
 import { verifyRfc3161 } from './timestamp.ts';
-import { verifyInclusion } from './tlog.ts';
+import { verifyInclusion, withinValidity } from './tlog.ts';
 import { verifyTlogBody, type LoggedDigest, type LoggedSigner } from './tlogbody.ts';
 import type {
   Artifact,
@@ -87,9 +88,9 @@ function verifyBundle(
   const content = bundle.content;
   const signature =
     content.kind === 'dsse' ? content.envelope.signatures[0]!.sig : content.signature;
-  let matchedDigest: { algorithm: DigestAlgorithm; digest: string } | undefined;
+  let signedDigest: SignedDigest | undefined;
   if (content.kind === 'message-signature') {
-    matchedDigest = verifyMessageSignature(bundle, artifact, signing.key);
+    signedDigest = verifyMessageSignature(bundle, artifact, signing.key);
   } else {
     const env = content.envelope;
     if (!verifySignature(preAuthEncoding(env.payloadType, env.payload), signing.key, signature)) {
@@ -106,8 +107,10 @@ function verifyBundle(
   const times: Date[] = [];
   const seen = new Set<string>();
   let loggedDigest: LoggedDigest | undefined;
+  const provenOnly: { entry: TlogEntry; logs: LogAuthority[] }[] = [];
   for (const entry of bundle.tlogEntries) {
     const inclusion = verifyInclusion(entry, bundle.version, trust.tlogs);
+    if (inclusion.verifiedTime === undefined) provenOnly.push({ entry, logs: inclusion.logs });
     loggedDigest = verifyTlogBody(entry, content, signing.logged) ?? loggedDigest;
     // Copies of one entry must not count twice toward the threshold.
     const id = `${entry.logId.toString('hex')}:${createHash('sha256').update(entry.canonicalizedBody).digest('hex')}`;
@@ -119,18 +122,15 @@ function verifyBundle(
       timestamps.push({ source: 'tlog', time: inclusion.verifiedTime.toISOString() });
     }
   }
-  if (
-    content.kind === 'message-signature' &&
-    loggedDigest !== undefined &&
-    matchedDigest !== undefined
-  ) {
+  if (loggedDigest !== undefined && signedDigest !== undefined) {
+    const { signed } = signedDigest;
     if (
-      loggedDigest.algorithm !== matchedDigest.algorithm ||
-      !bytesEqual(loggedDigest.digest, Buffer.from(matchedDigest.digest, 'hex'))
+      loggedDigest.algorithm !== signed.algorithm ||
+      !bytesEqual(loggedDigest.digest, signed.digest)
     ) {
       throw new VerificationError(
         'TLOG_ENTRY_MISMATCH',
-        `the transparency-log entry logs ${loggedDigest.algorithm}:${loggedDigest.digest.toString('hex')}, not the artifact's digest`,
+        `the transparency-log entry logs ${loggedDigest.algorithm}:${loggedDigest.digest.toString('hex')}, not the signed digest ${signed.algorithm}:${signed.digest.toString('hex')}`,
       );
     }
   }
@@ -155,7 +155,17 @@ function verifyBundle(
     );
   }
 
-  // 5. The signer was valid at every verified signing time.
+  // 5. Every log and the signer were valid at every verified signing time. (A
+  // log whose entry carries a signed entry timestamp was checked at its time.)
+  for (const { entry, logs } of provenOnly) {
+    const bad = times.find((t) => !logs.some((log) => withinValidity(log, t)));
+    if (bad !== undefined) {
+      throw new VerificationError(
+        'TLOG_LOG_NOT_VALID_AT_TIME',
+        `transparency log ${entry.logId.toString('base64')} was not valid at the signing time ${bad.toISOString()}`,
+      );
+    }
+  }
   const signer = checkSignerAt(signing, times, trust, options);
 
   // 6. What was signed.
@@ -171,10 +181,10 @@ function verifyBundle(
       matchedSubject = payloadIsArtifact(content.envelope, artifact);
     }
   } else {
-    matchedSubject = matchedDigest!;
+    matchedSubject = signedDigest!.reported;
     signedContent = {
       kind: 'message-signature',
-      digest: { algorithm: matchedDigest!.algorithm, hex: matchedDigest!.digest },
+      digest: { algorithm: signedDigest!.reported.algorithm, hex: signedDigest!.reported.digest },
     };
   }
   const { provenance, disagreements } = provenanceOf(statement, signer);
@@ -284,7 +294,7 @@ function signingKey(bundle: Bundle, trust: TrustMaterial, options: VerifyOptions
   if (trusted.length === 0) {
     throw new VerificationError(
       'KEY_NOT_FOUND',
-      `the bundle is signed by key ${JSON.stringify(material.hint)}, which is not a trusted key`,
+      `the bundle is signed by key ${describeValue(material.hint)}, which is not a trusted key`,
     );
   }
   const first = trusted[0]!;
@@ -304,8 +314,16 @@ function checkSignerAt(
 ): Signer {
   if (signing.leaf !== undefined) {
     const ca = validIssuerAt(signing.leaf, signing.issuers!, times);
-    if ((options.ctlogThreshold ?? 1) > 0)
-      verifyScts(signing.leaf, ca.chain[0]!.publicKey, trust.ctlogs);
+    const ctlogThreshold = options.ctlogThreshold ?? 1;
+    if (ctlogThreshold > 0) {
+      const verified = verifyScts(signing.leaf, ca.chain[0]!.publicKey, trust.ctlogs);
+      if (verified < ctlogThreshold) {
+        throw new VerificationError(
+          'SCT_MISSING',
+          `the signing certificate carries ${verified} verified SCT${verified === 1 ? '' : 's'}; ${ctlogThreshold} required`,
+        );
+      }
+    }
     const claims = extractClaims(signing.leaf);
     return {
       kind: 'certificate',
@@ -336,11 +354,7 @@ function checkSignerAt(
 
 // A message signature signs the artifact: its digest must be the artifact's,
 // and the signature must verify over the artifact (or, digest-only, over the digest).
-function verifyMessageSignature(
-  bundle: Bundle,
-  artifact: Artifact,
-  key: KeyObject,
-): { algorithm: DigestAlgorithm; digest: string } {
+function verifyMessageSignature(bundle: Bundle, artifact: Artifact, key: KeyObject): SignedDigest {
   const content = bundle.content as Extract<Bundle['content'], { kind: 'message-signature' }>;
   const algorithm: HashAlgorithm = content.messageDigest?.algorithm ?? 'sha256';
   let digest: Buffer;
@@ -359,7 +373,7 @@ function verifyMessageSignature(
   if (content.messageDigest !== undefined && !bytesEqual(content.messageDigest.digest, digest)) {
     throw new VerificationError(
       'ARTIFACT_DIGEST_MISMATCH',
-      `the bundle signs ${algorithm}:${content.messageDigest.digest.toString('hex')}, but the artifact is ${algorithm}:${digest.toString('hex')}`,
+      `the bundle signs ${algorithm}:${describeValue(content.messageDigest.digest.toString('hex'), 128)}, but the artifact is ${algorithm}:${digest.toString('hex')}`,
     );
   }
   const keyHash = defaultHash(key);
@@ -373,11 +387,20 @@ function verifyMessageSignature(
       'the message signature does not verify over the artifact with the signing key',
     );
   }
-  if (algorithm === 'sha384') {
-    // Digests carries sha256/sha512 only; report what was matched in its own terms.
-    return { algorithm: 'sha256', digest: digestOf(artifact, 'sha256') ?? digest.toString('hex') };
-  }
-  return { algorithm, digest: digest.toString('hex') };
+  // Digests carries sha256/sha512 only: a sha384 signature is reported by the
+  // artifact's sha256, while the log entry is compared with what was signed.
+  const reported: { algorithm: DigestAlgorithm; digest: string } =
+    algorithm === 'sha384'
+      ? { algorithm: 'sha256', digest: digestOf(artifact, 'sha256') ?? digest.toString('hex') }
+      : { algorithm, digest: digest.toString('hex') };
+  return { signed: { algorithm, digest }, reported };
+}
+
+interface SignedDigest {
+  /** The digest the signature covers, as logged by a hashedrekord entry. */
+  signed: { algorithm: HashAlgorithm; digest: Buffer };
+  /** The artifact digest reported as the matched subject. */
+  reported: { algorithm: DigestAlgorithm; digest: string };
 }
 
 function digestOf(artifact: Artifact, algorithm: DigestAlgorithm): string | undefined {
