@@ -69,15 +69,27 @@ export function createApp(deps: AppDeps): express.Express {
     res.json(OPENAPI);
   });
 
-  /** Runs the gate for a route and logs the decision; mode decides what the caller is told. */
+  /**
+   * Runs the gate for a route and logs the decision; mode decides what the caller is told.
+   * `refused`: what the edge denies before the gate (images it could not pin to a
+   * digest); part of the decision, so logged and counted with it.
+   */
   const decide = async (
     route: string,
     mode: Mode,
     request: GateRequest,
+    refused: string[] = [],
   ): Promise<{ decision: Decision; rendered: RenderedDecision }> => {
     const end = metrics.latency.startTimer({ route });
-    const decision = await deps.gate.decide(request);
+    let decision = await deps.gate.decide(request);
     end();
+    if (refused.length > 0) {
+      decision = {
+        ...decision,
+        allowed: false,
+        reasons: [...refused, ...(request.artifacts.length === 0 ? [] : decision.reasons)],
+      };
+    }
     const rendered = render(decision, mode);
     metrics.requests.inc({ route, decision: decision.allowed ? 'allowed' : 'denied' });
     if (config.decisionLog.enabled) {

@@ -4,7 +4,7 @@
 // tag references to the digest the registry resolves them to.
 import { Router, type RequestHandler } from 'express';
 import type { Config, Mode } from '../config/index.ts';
-import type { ArtifactRequest } from '../gate/index.ts';
+import type { ArtifactDecision, ArtifactRequest } from '../gate/index.ts';
 import {
   admissionResponse,
   imagesOf,
@@ -143,17 +143,46 @@ export function kubernetesRoutes(deps: KubernetesDeps): Router {
         .map((p) => ({ image: p.image.image, digest: p.digest })),
     };
     const remaining = Math.max(1, config.server.deadlineMs - (Date.now() - started));
-    const { decision, rendered } =
-      artifacts.size > 0
-        ? await deps.decide(ROUTE, mode, {
-            kind: 'kubernetes',
-            context,
-            artifacts: [...artifacts.values()],
-            deadlineMs: remaining,
-          })
-        : { decision: undefined, rendered: undefined };
+    // Images that could not be pinned are denied by the edge, but the decision
+    // (logged, counted) includes them.
+    const { decision } =
+      images.length > 0
+        ? await deps.decide(
+            ROUTE,
+            mode,
+            {
+              kind: 'kubernetes',
+              context,
+              artifacts: [...artifacts.values()],
+              deadlineMs: remaining,
+            },
+            problems,
+          )
+        : { decision: undefined };
 
-    const reasons = [...problems, ...(decision?.reasons ?? [])];
+    // Every reason and warning names the images it is about, as the pod spec
+    // writes them: the gate prefixes nothing when there is one artifact, and
+    // Kubernetes cuts each warning to 120 characters, so the name goes first.
+    const refs = new Map<string, string[]>();
+    for (const p of pinned) {
+      const list = refs.get(p.digest) ?? [];
+      if (!list.includes(p.image.image)) list.push(p.image.image);
+      refs.set(p.digest, list);
+    }
+    const label = (a: ArtifactDecision): string => {
+      const d = a.artifact.digests;
+      const digest = d.sha256 !== undefined ? `sha256:${d.sha256}` : `sha512:${d.sha512 ?? ''}`;
+      return (refs.get(digest) ?? [a.artifact.uri ?? a.artifact.name]).join(', ');
+    };
+    const reasons = [
+      ...problems,
+      ...(decision?.artifacts ?? []).flatMap((a) =>
+        a.allowed ? [] : a.reasons.map((reason) => `${label(a)}: ${reason}`),
+      ),
+    ];
+    // Deny by default: a denial the artifacts do not explain keeps the gate's own reasons.
+    if (decision !== undefined && !decision.allowed && reasons.length === 0)
+      reasons.push(...decision.reasons);
     const allowedByPolicy = reasons.length === 0 && (decision?.allowed ?? true);
     const allowed = allowedByPolicy || mode !== 'enforce';
     const annotations: Record<string, string> = {
@@ -161,10 +190,9 @@ export function kubernetesRoutes(deps: KubernetesDeps): Router {
     };
     if (decision !== undefined) annotations['decision-id'] = decision.decisionId;
     if (mode !== 'enforce') annotations.mode = mode;
-    // render() already turned the policy's denials into warnings in warn mode.
     const warnings = [
-      ...(rendered?.warnings ?? []),
-      ...(mode === 'warn' ? problems.map((p) => `not enforced (warn mode): ${p}`) : []),
+      ...policyWarnings(decision?.artifacts ?? [], label),
+      ...(mode === 'warn' ? reasons.map((p) => `not enforced (warn mode): ${p}`) : []),
     ];
     reply({
       allowed,
@@ -203,6 +231,21 @@ export function kubernetesRoutes(deps: KubernetesDeps): Router {
     );
   });
   return router;
+}
+
+/** The policy's warnings: once when every image has it (as "accepting any source repository"), else per image. */
+function policyWarnings(
+  artifacts: ArtifactDecision[],
+  label: (a: ArtifactDecision) => string,
+): string[] {
+  const out: string[] = [];
+  for (const a of artifacts) {
+    for (const w of a.warnings) {
+      const text = artifacts.every((b) => b.warnings.includes(w)) ? w : `${label(a)}: ${w}`;
+      if (!out.includes(text)) out.push(text);
+    }
+  }
+  return out;
 }
 
 /** `spec.template.spec.containers[0].image` -> `/spec/template/spec/containers/0/image`. */

@@ -2,7 +2,8 @@
 // certificates rotate without a restart), bounded header and keep-alive
 // timeouts, and a graceful stop: stop accepting, let in-flight requests
 // finish within the grace period, then close what is left.
-import { watch, readFileSync, type FSWatcher } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { watchFiles, type FileWatch } from './filewatch.ts';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -26,10 +27,24 @@ export async function listen(
 ): Promise<Listening> {
   const s = config.server;
   const tls = s.tls;
-  const watchers: FSWatcher[] = [];
+  let fileWatch: FileWatch | undefined;
+  // Once closing, every response says `Connection: close`: a kept-alive
+  // connection would otherwise hold the process (and take new requests) until
+  // its keep-alive timeout, long after the last in-flight request was answered.
+  let closing = false;
+  const inFlight = new Set<http.ServerResponse>();
+  const serve: RequestListener = (req, res) => {
+    inFlight.add(res);
+    res.once('close', () => {
+      inFlight.delete(res);
+      if (closing) setImmediate(() => server.closeIdleConnections());
+    });
+    if (closing) res.setHeader('connection', 'close');
+    handler(req, res);
+  };
   let server: http.Server;
   if (tls === undefined) {
-    server = http.createServer(handler);
+    server = http.createServer(serve);
   } else {
     const read = () => ({
       cert: readFileSync(tls.certFile),
@@ -38,11 +53,10 @@ export async function listen(
         ? {}
         : { ca: readFileSync(tls.clientCaFile), requestCert: true, rejectUnauthorized: false }),
     });
-    const secure = https.createServer({ ...read(), minVersion: 'TLSv1.2' }, handler);
-    let timer: NodeJS.Timeout | undefined;
-    const reload = () => {
-      clearTimeout(timer);
-      timer = setTimeout(() => {
+    const secure = https.createServer({ ...read(), minVersion: 'TLSv1.2' }, serve);
+    fileWatch = watchFiles(
+      [tls.certFile, tls.keyFile, ...(tls.clientCaFile === undefined ? [] : [tls.clientCaFile])],
+      () => {
         try {
           secure.setSecureContext(read());
           options.onTlsReload?.(true);
@@ -50,15 +64,8 @@ export async function listen(
           // Keep serving with the old certificate; say so.
           options.onTlsReload?.(false, err as Error);
         }
-      }, 200);
-    };
-    for (const f of [tls.certFile, tls.keyFile]) {
-      try {
-        watchers.push(watch(f, reload));
-      } catch {
-        // A file that cannot be watched is still read at start-up.
-      }
-    }
+      },
+    );
     server = secure;
   }
   server.headersTimeout = s.headersTimeoutMs;
@@ -78,7 +85,9 @@ export async function listen(
     url: `${tls === undefined ? 'http' : 'https'}://${host}:${address.port}`,
     port: address.port,
     close(graceMs = s.shutdownGraceMs) {
-      for (const w of watchers) w.close();
+      closing = true;
+      for (const res of inFlight) if (!res.headersSent) res.setHeader('connection', 'close');
+      fileWatch?.close();
       return new Promise<void>((resolve) => {
         const force = setTimeout(() => server.closeAllConnections(), graceMs);
         server.close(() => {

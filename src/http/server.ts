@@ -1,7 +1,7 @@
 // One factory wires provgate together: trust material, the policy engine (and
 // its watcher), discovery, the gate, metrics, the decision log and the HTTP
 // app; then listens. Everything it reads is read here, at start-up.
-import { readFileSync, watch, type FSWatcher } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import winston from 'winston';
 import type { Config } from '../config/index.ts';
@@ -23,6 +23,7 @@ import {
 } from '../policy/index.ts';
 import { loadTrustMaterial } from '../trust/index.ts';
 import { createApp } from './app.ts';
+import { watchFiles, type FileWatch } from './filewatch.ts';
 import { listen, type Listening } from './listen.ts';
 import { createMetrics } from './metrics.ts';
 
@@ -180,7 +181,7 @@ export async function startServer(
   // Upload tokens: from the config and from a file (a mounted Secret), re-read on change.
   let fileTokens: string[] = [];
   const tokensFile = config.endpoints.upload.tokensFile;
-  const tokenWatchers: FSWatcher[] = [];
+  let tokenWatch: FileWatch | undefined;
   if (tokensFile !== undefined) {
     const read = () => {
       fileTokens = readFileSync(tokensFile, 'utf8')
@@ -189,18 +190,17 @@ export async function startServer(
         .filter((l) => l.length > 0 && !l.startsWith('#'));
     };
     read();
-    tokenWatchers.push(
-      watch(tokensFile, () => {
-        try {
-          read();
-        } catch (err) {
-          logger.error('cannot re-read the upload tokens file; keeping the previous tokens', {
-            path: tokensFile,
-            error: (err as Error).message,
-          });
-        }
-      }),
-    );
+    tokenWatch = watchFiles([tokensFile], () => {
+      try {
+        read();
+        logger.info('upload tokens re-read', { event: 'tokens.reloaded', path: tokensFile });
+      } catch (err) {
+        logger.error('cannot re-read the upload tokens file; keeping the previous tokens', {
+          path: tokensFile,
+          error: (err as Error).message,
+        });
+      }
+    });
   }
 
   const decisionLogger = winston.createLogger({
@@ -244,7 +244,7 @@ export async function startServer(
     async close(graceMs?: number) {
       watcher?.close();
       registry?.close();
-      for (const w of tokenWatchers) w.close();
+      tokenWatch?.close();
       await listening.close(graceMs);
     },
   };

@@ -14,6 +14,7 @@ export type Decide = (
   route: string,
   mode: Mode,
   request: GateRequest,
+  refused?: string[],
 ) => Promise<{ decision: Decision; rendered: RenderedDecision }>;
 
 export interface UploadDeps {
