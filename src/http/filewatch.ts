@@ -23,15 +23,17 @@ export function watchFiles(paths: string[], onChange: () => void, pollMs = 10_00
   };
   let last = digest();
   let timer: NodeJS.Timeout | undefined;
+  const compare = () => {
+    const now = digest();
+    if (now !== last) {
+      last = now;
+      onChange();
+    }
+  };
+  // fs.watch fires several events per write: settle, then compare once.
   const check = () => {
     clearTimeout(timer);
-    timer = setTimeout(() => {
-      const now = digest();
-      if (now !== last) {
-        last = now;
-        onChange();
-      }
-    }, 200);
+    timer = setTimeout(compare, 200);
   };
   const watchers: FSWatcher[] = [];
   for (const p of paths) {
@@ -41,7 +43,7 @@ export function watchFiles(paths: string[], onChange: () => void, pollMs = 10_00
       // Not watchable: the poll still notices.
     }
   }
-  const poll = setInterval(check, pollMs);
+  const poll = setInterval(compare, pollMs);
   poll.unref();
   return {
     close() {

@@ -12,13 +12,19 @@ function changed(paths: string[], pollMs: number) {
   return { seen, close: () => w.close() };
 }
 
-const within = <T>(p: Promise<T>, ms: number) =>
-  Promise.race([
-    p,
-    new Promise<never>((_r, reject) =>
-      setTimeout(() => reject(new Error(`no change seen within ${ms} ms`)), ms),
-    ),
-  ]);
+async function within<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      p,
+      new Promise<never>((_resolve, reject) => {
+        timer = setTimeout(() => reject(new Error(`no change seen within ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 describe('watchFiles', () => {
   it('notices a file rewritten in place', async () => {
@@ -27,8 +33,11 @@ describe('watchFiles', () => {
     writeFileSync(f, 'a');
     const w = changed([f], 60_000);
     writeFileSync(f, 'b');
-    await within(w.seen, 5000);
-    w.close();
+    try {
+      await within(w.seen, 5000);
+    } finally {
+      w.close();
+    }
   });
 
   it('notices a Kubernetes-style symlink swap through its poll', async () => {
@@ -41,8 +50,11 @@ describe('watchFiles', () => {
     symlinkSync(join(dir, 'b.crt'), join(dir, 'tls.crt.new'));
     renameSync(join(dir, 'tls.crt.new'), join(dir, 'tls.crt'));
     unlinkSync(join(dir, 'a.crt'));
-    await within(w.seen, 5000);
-    w.close();
+    try {
+      await within(w.seen, 5000);
+    } finally {
+      w.close();
+    }
   });
 
   it('stays quiet when nothing changes', async () => {
@@ -50,7 +62,10 @@ describe('watchFiles', () => {
     const f = join(dir, 'tokens');
     writeFileSync(f, 'a');
     const w = changed([f], 50);
-    await assert.rejects(within(w.seen, 400), /no change seen/);
-    w.close();
+    try {
+      await assert.rejects(within(w.seen, 400), /no change seen/);
+    } finally {
+      w.close();
+    }
   });
 });
