@@ -83,6 +83,7 @@ export interface Config {
       requestTimeoutMs: number;
       retries: number;
       tagTtlSeconds: number;
+      referrersTtlSeconds: number;
     };
   };
   logging: { level: 'error' | 'warn' | 'info' | 'debug' };

@@ -94,7 +94,7 @@ function registryDiscovery(config: Config): OciDiscovery | undefined {
     ),
     timeouts: { requestMs: r.requestTimeoutMs },
     retries: { max: r.retries },
-    cache: { tagTtlMs: r.tagTtlSeconds * 1000 },
+    cache: { tagTtlMs: r.tagTtlSeconds * 1000, referrersTtlMs: r.referrersTtlSeconds * 1000 },
     userAgent: 'provgate',
   });
 }
