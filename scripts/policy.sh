@@ -94,11 +94,14 @@ policy_lines() {
 coverage_expr="(100 * $(policy_lines covered_lines)) / ($(policy_lines covered_lines) + $(policy_lines not_covered_lines))"
 
 run_tests() {
-  log 'opa check --strict policies/src'
+  log "opa check --strict $src"
   "$opa" check --strict "$src"
-  log 'opa fmt --list --fail policies/src'
-  "$opa" fmt --list --fail "$src" >&2 || die 'Rego not formatted: run .tools/bin/opa fmt -w policies/src'
-  log 'opa test policies/src'
+  # The project's own policies must be formatted; a user's directory is not judged on style.
+  if [[ -z "${POLICY_SRC:-}" ]]; then
+    log "opa fmt --list --fail $src"
+    "$opa" fmt --list --fail "$src" >&2 || die "Rego not formatted: run .tools/bin/opa fmt -w $src"
+  fi
+  log "opa test $src"
   "$opa" test "$src" >&2 || die 'opa test failed'
   local report="$scratch/coverage.json" percent
   "$opa" test --coverage "$src" >"$report" || die 'opa test --coverage failed'

@@ -76,13 +76,29 @@ artifact_has_digest if is_string(input.artifact.digests.sha512)
 
 # --- Verification outcomes ------------------------------------------------------
 
+deny contains $"no attestation found for {artifact_digest}" if {
+	attestations_listed
+	count(attestations) == 0
+}
+
 # An attestation that failed verification denies, whatever else verified: a
-# tampered bundle next to a good one is an attack, not noise.
+# tampered bundle next to a good one is an attack, not noise. With
+# deny_failed_attestations false (gh attestation verify's behaviour) it is a
+# warning, and the verified ones must still satisfy everything else.
 deny contains msg if {
+	data.provgate.params.deny_failed_attestations == true
 	some i, a in attestations
 	not a.verified == true
-	msg := $"attestation {label(i)} failed verification: {error_field(a, "code")}: {error_field(a, "message")}"
+	msg := failed_message(i, a)
 }
+
+warn contains $"ignored (deny_failed_attestations is false): {failed_message(i, a)}" if {
+	data.provgate.params.deny_failed_attestations == false
+	some i, a in attestations
+	not a.verified == true
+}
+
+failed_message(i, a) := $"attestation {label(i)} failed verification: {error_field(a, "code")}: {error_field(a, "message")}"
 
 error_field(a, name) := v if {
 	v := a.error[name]

@@ -35,12 +35,34 @@ test_decision_has_the_contract_shape if {
 test_no_attestations_denies if {
 	decide(generic_input([])) == {
 		"allow": false,
-		"deny": [concat("", [
-			"no verified SLSA provenance for sha256:", generic_digest,
-			": expected an attestation with predicate type https://slsa.dev/provenance/v0.2 or https://slsa.dev/provenance/v1 that verified",
-		])],
+		"deny": [concat("", ["no attestation found for sha256:", generic_digest])],
 		"warn": [],
 	}
+}
+
+test_no_provenance_among_attestations_denies if {
+	spdx := patched(generic_dispatch, {"predicateType": "https://spdx.dev/Document", "statement": {"predicateType": "https://spdx.dev/Document"}})
+	d := decide(generic_input([object.remove(spdx, ["provenance"])]))
+	concat("", [
+		"no verified SLSA provenance for sha256:", generic_digest,
+		": expected an attestation with predicate type https://slsa.dev/provenance/v0.2 or https://slsa.dev/provenance/v1 that verified",
+	]) in d.deny
+}
+
+test_require_slsa_provenance_false_lets_required_predicate_types_decide if {
+	spdx := object.remove(
+		patched(generic_dispatch, {"predicateType": "https://spdx.dev/Document", "statement": {"predicateType": "https://spdx.dev/Document"}}),
+		["provenance"],
+	)
+	params := object.union(data.provgate.params, {
+		"require_slsa_provenance": false,
+		"required_predicate_types": ["https://spdx.dev/Document"],
+	})
+	d := provgate.decision with input as generic_input([spdx]) with data.provgate.params as params
+	d.allow
+	missing := provgate.decision with input as generic_input([spdx])
+		with data.provgate.params as object.union(params, {"required_predicate_types": ["https://example.com/other"]})
+	not missing.allow
 }
 
 test_no_input_denies if {
@@ -65,7 +87,7 @@ test_artifact_without_digest_denies if {
 
 test_sha512_artifact_is_named_by_its_sha512 if {
 	d := decide({"artifact": {"name": "x", "digests": {"sha512": "ab"}}, "attestations": []})
-	startswith(d.deny[0], "no verified SLSA provenance for sha512:ab:")
+	d.deny == ["no attestation found for sha512:ab"]
 }
 
 test_failed_attestation_denies_with_code_and_message if {
@@ -80,6 +102,15 @@ test_failed_attestation_denies_with_code_and_message if {
 		"deny": ["attestation gundam-visor-cli-v1-tag-invalidsigprov.tgz.json attestations[1] failed verification: SIGNATURE_INVALID: the DSSE envelope signature does not verify with the signing key"],
 		"warn": [],
 	}
+}
+
+test_failed_attestation_is_a_warning_when_not_denied if {
+	failed := {"source": "b.json", "verified": false, "error": {"code": "SIGNATURE_INVALID", "message": "bad"}}
+	d := decide_with(generic_input([generic_dispatch, failed]), "deny_failed_attestations", false)
+	d.allow
+	"ignored (deny_failed_attestations is false): attestation b.json failed verification: SIGNATURE_INVALID: bad" in d.warn
+	only_failed := decide_with(generic_input([failed]), "deny_failed_attestations", false)
+	not only_failed.allow
 }
 
 test_malformed_outcome_denies if {

@@ -21,6 +21,8 @@ param_kinds := {
 	"package_version": "string",
 	"require_npm_publish_attestation": "boolean",
 	"npm_registry_key_ids": "string_list",
+	"require_slsa_provenance": "boolean",
+	"deny_failed_attestations": "boolean",
 }
 
 kind_descriptions := {

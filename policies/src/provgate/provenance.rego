@@ -26,7 +26,11 @@ has_failure(i) if {
 	j == i
 }
 
+# With require_slsa_provenance false (gh attestation verify with another
+# --predicate-type) required_predicate_types says what must be there instead.
 deny contains msg if {
+	data.provgate.params.require_slsa_provenance == true
+	count(attestations) > 0
 	count(provenance_indices) == 0
 	msg := $"no verified SLSA provenance for {artifact_digest}: expected an attestation with predicate type https://slsa.dev/provenance/v0.2 or https://slsa.dev/provenance/v1 that verified"
 }
