@@ -5,8 +5,12 @@
 import { readFileSync } from 'node:fs';
 import type { ArtifactRef, DiscoveredAttestation } from '../discover/index.ts';
 import { createGate, type Decision } from '../gate/index.ts';
-import { DEFAULT_POLICY_BUNDLE } from '../http/server.ts';
-import { createEngine, loadBundleFromPath, PolicyError } from '../policy/index.ts';
+import {
+  createEngine,
+  loadBundleFromPath,
+  DEFAULT_POLICY_BUNDLE,
+  PolicyError,
+} from '../policy/index.ts';
 import type { TrustMaterial } from '../trust/index.ts';
 import { parseDigest, type IdentityPolicy } from '../verify/index.ts';
 import { readArtifact } from './artifact.ts';
@@ -21,13 +25,21 @@ export interface CheckOptions {
   context?: Record<string, unknown>;
 }
 
+/**
+ * The policy's time budget in a command. A command evaluates once, in a fresh
+ * process whose wasm is not yet optimized, often on a busy CI runner: the
+ * server's 100 ms budget, meant to shed a slow policy under load, would turn a
+ * slow machine into a denial of a good artifact.
+ */
+export const CLI_EVALUATION_BUDGET_MS = 10_000;
+
 export async function runCheck(options: CheckOptions): Promise<Decision> {
   let engine;
   try {
     const bundle = await loadBundleFromPath(options.bundlePath ?? DEFAULT_POLICY_BUNDLE, {
       params: options.params,
     });
-    engine = createEngine(bundle);
+    engine = createEngine(bundle, { limits: { timeBudgetMs: CLI_EVALUATION_BUDGET_MS } });
   } catch (err) {
     if (err instanceof PolicyError) throw new UsageError(`cannot load the policy: ${err.message}`);
     throw err;

@@ -14,7 +14,8 @@ export const ATTESTATION_VERIFY_USAGE = `usage: provgate attestation verify ARTI
          [--custom-trusted-root FILE] [--digest-alg sha256|sha512] [--format json]
 
 gh attestation verify, offline: --bundle is required (no API lookups). ARTIFACT is a
-file or a digest (sha256:<hex>). Regular expressions are anchored at both ends.
+file or a digest (sha256:<hex>). A file is matched by both its digests unless
+--digest-alg names one, as gh does. Regular expressions are anchored at both ends.
 Exit status: 0 verified, 1 failed, 2 usage error.`;
 
 const GITHUB_ACTIONS_ISSUER = 'https://token.actions.githubusercontent.com';
@@ -81,8 +82,8 @@ export async function attestationCommand(argv: string[], io: Io): Promise<Comman
   ].filter((k) => v(k) !== undefined);
   if (signerFlags.length > 1)
     throw new UsageError(`--${signerFlags.join(', --')} cannot be combined`);
-  const digestAlg = v('digest-alg') ?? 'sha256';
-  if (digestAlg !== 'sha256' && digestAlg !== 'sha512')
+  const digestAlg = v('digest-alg');
+  if (digestAlg !== undefined && digestAlg !== 'sha256' && digestAlg !== 'sha512')
     throw new UsageError('--digest-alg must be sha256 or sha512');
   const format = v('format');
   if (format !== undefined && format !== 'json') throw new UsageError('--format takes json');
@@ -124,6 +125,10 @@ export async function attestationCommand(argv: string[], io: Io): Promise<Comman
       : ['github-hosted', 'self-hosted'];
   const params = {
     require_npm_publish_attestation: false,
+    // gh checks the predicate type asked for, keeps the attestations that
+    // verify and needs one: the failed ones are warnings, not denials.
+    require_slsa_provenance: false,
+    deny_failed_attestations: false,
     required_predicate_types: [v('predicate-type') ?? SLSA_V1],
     deny_self_hosted_runners: values['deny-self-hosted-runners'] === true,
     // gh trusts the signer identity checked above, on any GitHub Actions runner of that issuer.
@@ -134,6 +139,12 @@ export async function attestationCommand(argv: string[], io: Io): Promise<Comman
     })),
   };
   const artifact = await artifactRef(positionals[0]!);
+  // gh digests a file with --digest-alg alone, so a bundle whose subject has only
+  // the other digest fails. Without the flag, offline, both digests are tried.
+  if (digestAlg !== undefined && !/^sha(256|512):/.test(positionals[0]!)) {
+    const digest = artifact.digests[digestAlg];
+    artifact.digests = digest === undefined ? {} : { [digestAlg]: digest };
+  }
   const decision = await runCheck({
     artifacts: [{ artifact, attestations: [readAttestationFile(bundle)] }],
     params,

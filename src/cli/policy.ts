@@ -2,11 +2,16 @@
 // OPA CLI (installed by scripts/tools.sh); eval runs a bundle on an input with
 // provgate's own engine, exactly as the server would.
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { DEFAULT_POLICY_BUNDLE } from '../http/server.ts';
-import { createEngine, loadBundleFromPath, PolicyError } from '../policy/index.ts';
+import {
+  createEngine,
+  loadBundleFromPath,
+  DEFAULT_POLICY_BUNDLE,
+  PolicyError,
+} from '../policy/index.ts';
+import { CLI_EVALUATION_BUDGET_MS } from './check.ts';
 import { UsageError, type CommandResult, type Io } from './io.ts';
 
 export const POLICY_USAGE = `usage: provgate policy build [DIR] [--out FILE]     compile Rego to a wasm bundle (opa build -t wasm)
@@ -23,9 +28,13 @@ export async function policyCommand(argv: string[], io: Io): Promise<CommandResu
   switch (sub) {
     case 'build':
     case 'test': {
-      const { values, positionals } = parse(rest, ['out']);
+      const { values, positionals } = parse(rest, sub === 'build' ? ['out'] : []);
       if (values.help === true) throw new UsageError(POLICY_USAGE, 0);
+      if (positionals.length > 1)
+        throw new UsageError(`give at most one DIR, got ${positionals.length}\n${POLICY_USAGE}`);
       const dir = positionals[0];
+      if (dir !== undefined && !isDirectory(dir))
+        throw new UsageError(`${dir} is not a directory of Rego files\n${POLICY_USAGE}`);
       const args = [SCRIPT, sub];
       // Another directory builds to ./bundle.tar.gz unless --out says otherwise,
       // never over the default bundle.
@@ -52,6 +61,14 @@ export async function policyCommand(argv: string[], io: Io): Promise<CommandResu
       throw new UsageError(POLICY_USAGE, 0);
     default:
       throw new UsageError(`unknown policy command ${JSON.stringify(sub ?? '')}\n${POLICY_USAGE}`);
+  }
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
   }
 }
 
@@ -101,6 +118,7 @@ async function evalCommand(argv: string[], io: Io): Promise<CommandResult> {
         typeof values.bundle === 'string' ? values.bundle : DEFAULT_POLICY_BUNDLE,
         { params },
       ),
+      { limits: { timeBudgetMs: CLI_EVALUATION_BUDGET_MS } },
     );
   } catch (err) {
     if (err instanceof PolicyError)

@@ -18,9 +18,11 @@ Exit status: 0 PASSED, 1 FAILED, 2 usage error.`;
 export const VERIFY_NPM_USAGE = `usage: provgate verify-npm-package TARBALL --attestations-path FILE --source-uri URI
          [--package-name NAME] [--package-version VERSION] [--builder-id ID]
          [--source-tag TAG | --source-versioned-tag VTAG] [--source-branch BRANCH]
+         [--build-workflow-input KEY=VALUE]... [--print-provenance] [--trusted-root FILE]...
 
 slsa-verifier verify-npm-package, on provgate's engine: the npm registry's publish
 attestation and the SLSA provenance must both verify and match the package.
+The npm CLI's builder id is https://github.com/actions/runner/github-hosted.
 Exit status: 0 PASSED, 1 FAILED, 2 usage error.`;
 
 const COMMON = {
@@ -179,7 +181,15 @@ function report(
           `Verified build using builder "${att.provenance.builderId}"${att.provenance.sourceCommit === undefined ? '' : ` at commit ${att.provenance.sourceCommit}`}`,
         );
       }
-      if (printProvenance && att.statement !== undefined) io.stdout(JSON.stringify(att.statement));
+      // As slsa-verifier: the SLSA provenance only (not npm's publish attestation),
+      // and only for an artifact that passed.
+      if (
+        printProvenance &&
+        a.allowed &&
+        att.provenance !== undefined &&
+        att.statement !== undefined
+      )
+        io.stdout(JSON.stringify(att.statement));
     }
     io.stderr(`${what(a.artifact.name)}: ${a.allowed ? 'PASSED' : 'FAILED'}`);
     for (const w of a.warnings) io.stderr(`warning: ${w}`);

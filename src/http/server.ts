@@ -2,7 +2,6 @@
 // its watcher), discovery, the gate, metrics, the decision log and the HTTP
 // app; then listens. Everything it reads is read here, at start-up.
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import winston from 'winston';
 import type { Config } from '../config/index.ts';
 import {
@@ -15,6 +14,7 @@ import {
 import { createGate, type PolicyEvaluator } from '../gate/index.ts';
 import {
   createEngine,
+  DEFAULT_POLICY_BUNDLE,
   loadBundleFromPath,
   watchBundle,
   type BundleWatcher,
@@ -26,11 +26,6 @@ import { createApp } from './app.ts';
 import { watchFiles, type FileWatch } from './filewatch.ts';
 import { listen, type Listening } from './listen.ts';
 import { createMetrics } from './metrics.ts';
-
-/** The default policy bundle, compiled from policies/ and committed. */
-export const DEFAULT_POLICY_BUNDLE = fileURLToPath(
-  new URL('../../policies/bundle.tar.gz', import.meta.url),
-);
 
 export interface Server extends Listening {
   engine: PolicyEngine;
@@ -249,3 +244,6 @@ export async function startServer(
     },
   };
 }
+
+/** Where the default policy bundle is (re-exported for callers that start the server). */
+export { DEFAULT_POLICY_BUNDLE } from '../policy/index.ts';

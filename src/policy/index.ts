@@ -29,5 +29,6 @@ export type {
   VerificationKey,
 } from './signature.ts';
 export { loadBundleFromPath, readBundleSource } from './load.ts';
+export { DEFAULT_POLICY_BUNDLE } from './default.ts';
 export { watchBundle } from './watch.ts';
 export type { BundleWatcher, PolicyLogEvent, WatchOptions } from './watch.ts';

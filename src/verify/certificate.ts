@@ -4,7 +4,8 @@
 import type { KeyObject } from 'node:crypto';
 import { VerificationError } from './error.ts';
 import { bytesEqual, verifySignature } from './signature.ts';
-import { parseCertificate, type Certificate } from './x509.ts';
+import { children, readTlv } from './der.ts';
+import { decodeOid, parseCertificate, type Certificate } from './x509.ts';
 import type { CertificateAuthority } from '../trust/trust.types.ts';
 import type { HashAlgorithm } from './bundle.ts';
 
@@ -99,11 +100,27 @@ function issuedBy(leaf: Certificate, ca: CertificateAuthority): boolean {
   return signed && chainIsSound(ca);
 }
 
+// "O=GitHub, Inc., CN=Fulcio Intermediate l2": the organization and common name
+// of a DER Name's contents, enough to tell CAs apart in a message.
 function describeName(name: Buffer): string {
-  // The printable runs of the DN (CN, O): enough to tell CAs apart.
-  const text = name
-    .toString('latin1')
-    .replace(/[^\x20-\x7e]+/g, ' ')
-    .trim();
-  return JSON.stringify(text.slice(0, 120));
+  const wanted: Record<string, string> = { '2.5.4.10': 'O', '2.5.4.3': 'CN' };
+  const parts: string[] = [];
+  try {
+    let pos = 0;
+    while (pos < name.length) {
+      const set = readTlv(name, pos);
+      for (const atv of children(name, set)) {
+        const [oid, value] = children(name, atv);
+        if (oid === undefined || value === undefined) continue;
+        const key = wanted[decodeOid(name.subarray(oid.contentStart, oid.end))];
+        if (key !== undefined)
+          parts.push(`${key}=${name.subarray(value.contentStart, value.end).toString('utf8')}`);
+      }
+      pos = set.end;
+    }
+  } catch {
+    // A malformed name is described as unreadable below.
+  }
+  const text = parts.join(', ').replace(/[^\x20-\x7e]/g, '?');
+  return JSON.stringify(text === '' ? '(unreadable)' : text.slice(0, 160));
 }
