@@ -262,7 +262,7 @@ describe('provgate serve: operations', () => {
       );
       const d = await admit('allowed-app');
       assert.equal(d.allowed, false);
-      assert.ok(d.reasons.some((r) => r.startsWith('no verified SLSA provenance')));
+      assert.ok(d.reasons.some((r) => r.startsWith('no attestation found for sha256:')));
     });
 
     it('activates a replaced bundle: /metrics shows its revision and decisions follow it', async () => {
