@@ -9,8 +9,15 @@ import type { ArtifactRef, AttestationDiscovery, DiscoveredAttestation } from '.
 
 const MAX_FILES = 64;
 const MAX_FILE_BYTES = 16 * 1024 * 1024;
+/** Bound on what the store keeps in memory (listings, files): past it, it starts afresh. */
+const MAX_CACHED_FILES = 4096;
 
 export function localStore(root: string): AttestationDiscovery {
+  // Listings and file contents are reused while the folder's and the file's
+  // modification time and size are unchanged: a request costs a few stats, not
+  // a directory read and a file read per attestation.
+  const listings = new Map<string, { mtimeMs: number; names: string[] }>();
+  const files = new Map<string, { mtimeMs: number; size: number; bytes: Buffer }>();
   return {
     name: `store:${root}`,
     async discover(artifact: ArtifactRef, signal: AbortSignal): Promise<DiscoveredAttestation[]> {
@@ -23,18 +30,39 @@ export function localStore(root: string): AttestationDiscovery {
         const dir = join(root, folder);
         let names: string[];
         try {
-          names = (await readdir(dir)).sort();
+          const info = await stat(dir);
+          const cached = listings.get(dir);
+          if (cached !== undefined && cached.mtimeMs === info.mtimeMs) {
+            names = cached.names;
+          } else {
+            names = (await readdir(dir)).sort().slice(0, MAX_FILES);
+            if (listings.size >= MAX_CACHED_FILES) listings.clear();
+            listings.set(dir, { mtimeMs: info.mtimeMs, names });
+          }
         } catch (err) {
-          if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
+          if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+            listings.delete(dir);
+            continue;
+          }
           throw new DiscoveryError(
             'STORE_UNREADABLE',
             `cannot read attestation store ${dir}: ${(err as Error).message}`,
             err,
           );
         }
-        for (const name of names.slice(0, MAX_FILES)) {
+        for (const name of names) {
           const path = join(dir, name);
-          const info = await stat(path);
+          let info;
+          try {
+            info = await stat(path);
+          } catch (err) {
+            if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
+            throw new DiscoveryError(
+              'STORE_UNREADABLE',
+              `cannot read ${path}: ${(err as Error).message}`,
+              err,
+            );
+          }
           if (!info.isFile()) continue;
           if (info.size > MAX_FILE_BYTES) {
             throw new DiscoveryError(
@@ -42,10 +70,16 @@ export function localStore(root: string): AttestationDiscovery {
               `attestation file ${path} is larger than ${MAX_FILE_BYTES} bytes`,
             );
           }
-          found.push({
-            source: `store:${folder}/${name}`,
-            bytes: await readFile(path, { signal }),
-          });
+          let entry = files.get(path);
+          if (entry === undefined || entry.mtimeMs !== info.mtimeMs || entry.size !== info.size) {
+            entry = {
+              mtimeMs: info.mtimeMs,
+              size: info.size,
+              bytes: await readFile(path, { signal }),
+            };
+            files.set(path, entry);
+          }
+          found.push({ source: `store:${folder}/${name}`, bytes: entry.bytes });
         }
       }
       return found;
