@@ -23,15 +23,15 @@ export function decisionRecord(
   ctx: DecisionLogContext,
   options: DecisionLogOptions,
 ): Record<string, unknown> {
-  const inputs = decision.inputs.map((i) => mask(structuredClone(i) as unknown, options.mask));
-  const input =
-    options.input === 'full'
-      ? { input: inputs.length === 1 ? inputs[0] : inputs }
-      : options.input === 'digest'
-        ? {
-            input_digest: `sha256:${createHash('sha256').update(JSON.stringify(decision.inputs)).digest('hex')}`,
-          }
-        : {};
+  // Only a logged input is copied (and masked); a digest is taken of the input as evaluated.
+  let input: Record<string, unknown> = {};
+  if (options.input === 'full') {
+    const inputs = decision.inputs.map((i) => mask(structuredClone(i) as unknown, options.mask));
+    input = { input: inputs.length === 1 ? inputs[0] : inputs };
+  } else if (options.input === 'digest') {
+    const digest = createHash('sha256').update(JSON.stringify(decision.inputs)).digest('hex');
+    input = { input_digest: `sha256:${digest}` };
+  }
   return {
     decision_id: decision.decisionId,
     timestamp: new Date().toISOString(),
