@@ -86,6 +86,7 @@ export interface Config {
       referrersTtlSeconds: number;
     };
   };
+  verification: { workers: number };
   logging: { level: 'error' | 'warn' | 'info' | 'debug' };
 }
 

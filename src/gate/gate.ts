@@ -6,13 +6,9 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { AttestationDiscovery, DiscoveredAttestation } from '../discover/index.ts';
 import type { TrustMaterial } from '../trust/index.ts';
-import {
-  parseAttestations,
-  verifyAttestation,
-  VerificationError,
-  type Artifact,
-} from '../verify/index.ts';
+import { VerificationError } from '../verify/index.ts';
 import { VerificationCache, type CacheStats } from './cache.ts';
+import { verifyDocument as verifyInThread, type DocumentCheck } from './verifydoc.ts';
 import { GateError } from './error.ts';
 import { toPolicyInput } from './input.ts';
 import type {
@@ -34,6 +30,12 @@ export interface GateOptions {
   cache: { maxEntries: number; ttlSeconds: number };
   deadlineMs: number;
   limits: { jsonDepth: number; attestationsPerRequest: number; attestationBytes: number };
+  /**
+   * Where documents are verified: by default in this thread; a worker pool
+   * (workers.ts) moves the CPU-heavy part off the event loop. It must use the
+   * same trust material (`trust().revision` keys the cache).
+   */
+  verifier?: (check: DocumentCheck) => Promise<AttestationOutcome[]>;
   /** Injected clock. */
   now?: () => Date;
   newDecisionId?: () => string;
@@ -140,46 +142,23 @@ export function createGate(options: GateOptions): Gate {
       return cache
         .get(
           key,
-          () => Promise.resolve(verifyNow(doc, item, trustMaterial, at)),
+          () => {
+            const check: DocumentCheck = {
+              bytes: doc.bytes,
+              digests: item.artifact.digests,
+              ...(request.identity === undefined ? {} : { identity: request.identity }),
+              at: at.getTime(),
+              limits: options.limits,
+            };
+            return options.verifier !== undefined
+              ? options.verifier(check)
+              : Promise.resolve(verifyInThread(check, trustMaterial));
+          },
           (outcomes) => outcomes.every((o) => o.ok),
         )
         .then((outcomes) =>
           outcomes.map((o) => ({ ...o, source: prefixSource(doc.source, o.source) })),
         );
-    };
-
-    const verifyNow = (
-      doc: DiscoveredAttestation,
-      item: ArtifactRequest,
-      trustMaterial: TrustMaterial,
-      at: Date,
-    ): AttestationOutcome[] => {
-      const artifact: Artifact = { digests: item.artifact.digests };
-      let parsed;
-      try {
-        parsed = parseAttestations(doc.bytes, {
-          maxBytes: options.limits.attestationBytes,
-          maxDepth: options.limits.jsonDepth,
-          maxAttestations: options.limits.attestationsPerRequest,
-        });
-      } catch (err) {
-        return [{ source: '', ok: false, error: errorOf(err) }];
-      }
-      return parsed.map((a): AttestationOutcome => {
-        const source = parsed.length > 1 ? a.origin : '';
-        try {
-          return {
-            source,
-            ok: true,
-            attestation: verifyAttestation(a, artifact, trustMaterial, {
-              now: at,
-              ...(request.identity === undefined ? {} : { identity: request.identity }),
-            }),
-          };
-        } catch (err) {
-          return { source, ok: false, error: errorOf(err) };
-        }
-      });
     };
 
     let artifacts: ArtifactDecision[];
@@ -272,11 +251,6 @@ function reasonOf(err: unknown, stage: Stage): string {
     return `${stage} failed: ${coded.message}`;
   }
   return `${stage} failed unexpectedly: ${err instanceof Error ? err.message : String(err)}`;
-}
-
-function errorOf(err: unknown): { code: string; message: string } {
-  if (err instanceof VerificationError) return { code: err.code, message: err.message };
-  return { code: 'VERIFICATION_FAILED', message: err instanceof Error ? err.message : String(err) };
 }
 
 function prefixSource(doc: string, inner: string): string {

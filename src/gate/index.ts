@@ -5,6 +5,9 @@ export type { CacheStats } from './cache.ts';
 export { GateError } from './error.ts';
 export type { GateErrorCode } from './error.ts';
 export { toPolicyInput } from './input.ts';
+export { createVerifierPool } from './workers.ts';
+export type { VerifierPool } from './workers.ts';
+export type { DocumentCheck, DocumentLimits } from './verifydoc.ts';
 export type {
   ArtifactDecision,
   ArtifactRequest,

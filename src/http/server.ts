@@ -11,7 +11,7 @@ import {
   type AttestationDiscovery,
   type OciDiscovery,
 } from '../discover/index.ts';
-import { createGate, type PolicyEvaluator } from '../gate/index.ts';
+import { createGate, createVerifierPool, type PolicyEvaluator } from '../gate/index.ts';
 import {
   createEngine,
   DEFAULT_POLICY_BUNDLE,
@@ -21,7 +21,7 @@ import {
   type LoadOptions,
   type PolicyEngine,
 } from '../policy/index.ts';
-import { loadTrustMaterial } from '../trust/index.ts';
+import { buildTrustMaterial, loadTrustInputs } from '../trust/index.ts';
 import { createApp } from './app.ts';
 import { watchFiles, type FileWatch } from './filewatch.ts';
 import { listen, type Listening } from './listen.ts';
@@ -98,12 +98,17 @@ export async function startServer(
   config: Config,
   logger = createLogger(config.logging.level),
 ): Promise<Server> {
-  const trust = loadTrustMaterial({
+  const trustInputs = loadTrustInputs({
     trustedRootFiles: config.trust.trustedRoots,
     includeEmbedded: config.trust.includeEmbedded,
     keyFiles: config.trust.keys,
     ...(config.trust.npmKeys === undefined ? {} : { npmKeysFiles: config.trust.npmKeys }),
   });
+  const trust = buildTrustMaterial(trustInputs);
+  const pool =
+    config.verification.workers > 0
+      ? createVerifierPool(config.verification.workers, trustInputs)
+      : undefined;
 
   const bundlePath = config.policy.bundle ?? DEFAULT_POLICY_BUNDLE;
   const load: LoadOptions = {
@@ -155,6 +160,7 @@ export async function startServer(
     trust: () => trust,
     policy: () => policy,
     ...(discoveries.length === 0 ? {} : { discovery: firstFound(discoveries) }),
+    ...(pool === undefined ? {} : { verifier: (check) => pool.verify(check) }),
     cache: config.cache,
     deadlineMs: config.server.deadlineMs,
     limits: {
@@ -238,9 +244,11 @@ export async function startServer(
     engine,
     async close(graceMs?: number) {
       watcher?.close();
-      registry?.close();
       tokenWatch?.close();
+      // In-flight requests finish first: they may still need the registry and the workers.
       await listening.close(graceMs);
+      registry?.close();
+      await pool?.close();
     },
   };
 }

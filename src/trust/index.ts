@@ -5,6 +5,7 @@ export type { KeyInput, TrustInputs } from './material.ts';
 export {
   embeddedNpmKeys,
   embeddedTrustedRoot,
+  loadTrustInputs,
   loadTrustMaterial,
   parseTrustedRootFile,
 } from './load.ts';

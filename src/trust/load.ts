@@ -2,7 +2,7 @@
 // this folder is pure.
 import { readFileSync } from 'node:fs';
 import { TrustError } from './error.ts';
-import { buildTrustMaterial, type KeyInput } from './material.ts';
+import { buildTrustMaterial, type KeyInput, type TrustInputs } from './material.ts';
 import type { TrustMaterial } from './trust.types.ts';
 
 const EMBEDDED_DIR = new URL('./embedded/', import.meta.url);
@@ -29,6 +29,14 @@ export function embeddedNpmKeys(): unknown {
 }
 
 export function loadTrustMaterial(sources: TrustSources = {}): TrustMaterial {
+  return buildTrustMaterial(loadTrustInputs(sources));
+}
+
+/**
+ * Reads the trust inputs (parsed roots, key PEMs, npm key documents): plain
+ * data, so another thread can build the same TrustMaterial from them.
+ */
+export function loadTrustInputs(sources: TrustSources = {}): TrustInputs {
   const custom = (sources.trustedRootFiles ?? []).flatMap(parseTrustedRootFile);
   const trustedRoots =
     custom.length === 0 || sources.includeEmbedded === true
@@ -42,7 +50,7 @@ export function loadTrustMaterial(sources: TrustSources = {}): TrustMaterial {
     sources.npmKeysFiles === undefined
       ? [embeddedNpmKeys()]
       : sources.npmKeysFiles.map((p) => parseJsonFile(readText(p), p));
-  return buildTrustMaterial({ trustedRoots, keys, npmKeys });
+  return { trustedRoots, keys, npmKeys };
 }
 
 /** A trusted_root.json file: one JSON document, or JSON Lines with one root per line. */

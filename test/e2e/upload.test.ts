@@ -99,8 +99,11 @@ before(async () => {
   work = tempDir('upload');
   tokensFile = join(work.dir, 'upload-tokens');
   writeFileSync(tokensFile, `# one token per line\n${TOKEN}\n`);
+  // The decision-style server verifies on two worker threads, so every package
+  // below is also proven through the verification pool.
   const config = (statusStyle: string) => ({
     endpoints: { upload: { tokensFile, statusStyle } },
+    ...(statusStyle === 'decision' ? { verification: { workers: 2 } } : {}),
   });
   [decisionStyle, httpStyle, open] = await Promise.all([
     startProvgate({ config: writeConfig(work.dir, config('decision'), 'decision.yaml') }),
