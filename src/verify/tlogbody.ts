@@ -40,170 +40,169 @@ export function verifyTlogBody(
       `logs a ${String(body.kind)} ${String(body.apiVersion)} entry but claims to be ${entry.kind} ${entry.version}`,
     );
   }
+  let logged: Logged;
   try {
-    switch (`${entry.kind}/${entry.version}`) {
-      case 'hashedrekord/0.0.1':
-        return hashedrekordV001(entry, body, content, signer);
-      case 'hashedrekord/0.0.2':
-        return hashedrekordV002(entry, body, content, signer);
-      case 'dsse/0.0.1':
-        dsseV001(entry, body, content, signer);
-        return undefined;
-      case 'dsse/0.0.2':
-        dsseV002(entry, body, content, signer);
-        return undefined;
-      case 'intoto/0.0.2':
-        intotoV002(entry, body, content, signer);
-        return undefined;
-      default:
-        throw new VerificationError(
-          'TLOG_ENTRY_UNSUPPORTED',
-          `transparency-log entry kind ${entry.kind} ${entry.version} is not supported`,
-        );
-    }
+    logged = readEntry(entry, body);
   } catch (err) {
     if (err instanceof VerificationError) {
-      if (err.code === 'TLOG_ENTRY_MISMATCH' || err.code === 'TLOG_ENTRY_UNSUPPORTED') throw err;
+      if (err.code === 'TLOG_ENTRY_UNSUPPORTED') throw err;
       throw malformed(entry, err.message, err);
     }
     throw malformed(entry, 'has an unexpected shape', err);
   }
+  return compare(entry, logged, content, signer);
 }
 
-function hashedrekordV001(
-  entry: TlogEntry,
-  body: Record<string, unknown>,
-  content: BundleContent,
-  signer: LoggedSigner,
-): LoggedDigest {
-  const msg = requireMessage(entry, content);
+/** What an entry logs, whatever its kind: the one shape compare() checks. */
+interface Logged {
+  /** What kind of content the entry logs. */
+  content: 'message-signature' | 'dsse';
+  signatureCount: number;
+  signature: Buffer;
+  /** The signer as logged: a certificate or public key, DER. */
+  signer: Buffer;
+  /** hashedrekord: the signed artifact digest. */
+  digest?: LoggedDigest;
+  /** dsse/intoto: the hash of the envelope's payload. */
+  payloadHash?: LoggedDigest;
+  /** intoto: the logged payload type, when given. */
+  payloadType?: unknown;
+}
+
+function readEntry(entry: TlogEntry, body: Record<string, unknown>): Logged {
   const spec = obj(body.spec, 'spec');
-  const sig = obj(spec.signature, 'spec.signature');
-  if (!bytesEqual(decodeBase64(sig.content, 'spec.signature.content'), msg.signature)) {
-    throw mismatch(entry, 'logs a different signature');
+  switch (`${entry.kind}/${entry.version}`) {
+    case 'hashedrekord/0.0.1': {
+      const sig = obj(spec.signature, 'spec.signature');
+      const hash = obj(obj(spec.data, 'spec.data').hash, 'spec.data.hash');
+      const key = obj(sig.publicKey, 'spec.signature.publicKey');
+      return {
+        content: 'message-signature',
+        signatureCount: 1,
+        signature: decodeBase64(sig.content, 'spec.signature.content'),
+        signer: pemToDer(decodeBase64(key.content, 'spec.signature.publicKey.content')),
+        digest: {
+          algorithm: str(hash.algorithm, 'spec.data.hash.algorithm'),
+          digest: hexBytes(hash.value, 'spec.data.hash.value'),
+        },
+      };
+    }
+    case 'hashedrekord/0.0.2': {
+      const v2 = obj(spec.hashedRekordV002, 'spec.hashedRekordV002');
+      const sig = obj(v2.signature, 'spec.hashedRekordV002.signature');
+      const data = obj(v2.data, 'spec.hashedRekordV002.data');
+      return {
+        content: 'message-signature',
+        signatureCount: 1,
+        signature: decodeBase64(sig.content, 'signature.content'),
+        signer: verifierDer(sig.verifier, 'signature.verifier'),
+        digest: {
+          algorithm: protoHash(data.algorithm),
+          digest: decodeBase64(data.digest, 'data.digest'),
+        },
+      };
+    }
+    case 'dsse/0.0.1': {
+      const sigs = arr(spec.signatures, 'spec.signatures');
+      if (sigs.length !== 1) return miscounted(sigs.length);
+      const s = obj(sigs[0], 'spec.signatures[0]');
+      const hash = obj(spec.payloadHash, 'spec.payloadHash');
+      return {
+        content: 'dsse',
+        signatureCount: 1,
+        signature: decodeBase64(s.signature, 'spec.signatures[0].signature'),
+        signer: pemToDer(decodeBase64(s.verifier, 'spec.signatures[0].verifier')),
+        payloadHash: {
+          algorithm: str(hash.algorithm, 'spec.payloadHash.algorithm'),
+          digest: hexBytes(hash.value, 'spec.payloadHash.value'),
+        },
+      };
+    }
+    case 'dsse/0.0.2': {
+      const v2 = obj(spec.dsseV002, 'spec.dsseV002');
+      const sigs = arr(v2.signatures, 'spec.dsseV002.signatures');
+      if (sigs.length !== 1) return miscounted(sigs.length);
+      const s = obj(sigs[0], 'signatures[0]');
+      const hash = obj(v2.payloadHash, 'spec.dsseV002.payloadHash');
+      return {
+        content: 'dsse',
+        signatureCount: 1,
+        signature: decodeBase64(s.content, 'signatures[0].content'),
+        signer: verifierDer(s.verifier, 'signatures[0].verifier'),
+        payloadHash: {
+          algorithm: protoHash(hash.algorithm),
+          digest: decodeBase64(hash.digest, 'payloadHash.digest'),
+        },
+      };
+    }
+    case 'intoto/0.0.2': {
+      const c = obj(spec.content, 'spec.content');
+      const envelope = obj(c.envelope, 'spec.content.envelope');
+      const sigs = arr(envelope.signatures, 'spec.content.envelope.signatures');
+      if (sigs.length !== 1) return miscounted(sigs.length);
+      const s = obj(sigs[0], 'signatures[0]');
+      const hash = obj(c.payloadHash, 'spec.content.payloadHash');
+      // intoto 0.0.2 stores the signature base64-encoded twice.
+      const inner = decodeBase64(s.sig, 'signatures[0].sig').toString('utf8');
+      return {
+        content: 'dsse',
+        signatureCount: 1,
+        signature: decodeBase64(inner, 'signatures[0].sig (inner)'),
+        signer: pemToDer(decodeBase64(s.publicKey, 'signatures[0].publicKey')),
+        payloadHash: {
+          algorithm: str(hash.algorithm, 'payloadHash.algorithm'),
+          digest: hexBytes(hash.value, 'payloadHash.value'),
+        },
+        payloadType: envelope.payloadType,
+      };
+    }
+    default:
+      throw new VerificationError(
+        'TLOG_ENTRY_UNSUPPORTED',
+        `transparency-log entry kind ${entry.kind} ${entry.version} is not supported`,
+      );
   }
-  const hash = obj(obj(spec.data, 'spec.data').hash, 'spec.data.hash');
-  const logged = checkDigest(
-    entry,
-    msg,
-    str(hash.algorithm, 'spec.data.hash.algorithm'),
-    hexBytes(hash.value, 'spec.data.hash.value'),
-  );
-  const pem = decodeBase64(
-    obj(sig.publicKey, 'spec.signature.publicKey').content,
-    'spec.signature.publicKey.content',
-  );
-  checkSigner(entry, pemToDer(pem), signer);
-  return logged;
 }
 
-function hashedrekordV002(
-  entry: TlogEntry,
-  body: Record<string, unknown>,
-  content: BundleContent,
-  signer: LoggedSigner,
-): LoggedDigest {
-  const msg = requireMessage(entry, content);
-  const spec = obj(obj(body.spec, 'spec').hashedRekordV002, 'spec.hashedRekordV002');
-  const sig = obj(spec.signature, 'spec.hashedRekordV002.signature');
-  if (!bytesEqual(decodeBase64(sig.content, 'signature.content'), msg.signature)) {
-    throw mismatch(entry, 'logs a different signature');
-  }
-  const data = obj(spec.data, 'spec.hashedRekordV002.data');
-  const logged = checkDigest(
-    entry,
-    msg,
-    protoHash(data.algorithm),
-    decodeBase64(data.digest, 'data.digest'),
-  );
-  checkSigner(entry, verifierDer(sig.verifier, 'signature.verifier'), signer);
-  return logged;
+// A DSSE entry that logs other than one signature: compare() reports the count.
+function miscounted(count: number): Logged {
+  return {
+    content: 'dsse',
+    signatureCount: count,
+    signature: Buffer.alloc(0),
+    signer: Buffer.alloc(0),
+  };
 }
 
-function dsseV001(
+function compare(
   entry: TlogEntry,
-  body: Record<string, unknown>,
+  logged: Logged,
   content: BundleContent,
   signer: LoggedSigner,
-): void {
+): LoggedDigest | undefined {
+  if (logged.content === 'message-signature') {
+    const msg = requireMessage(entry, content);
+    if (!bytesEqual(logged.signature, msg.signature))
+      throw mismatch(entry, 'logs a different signature');
+    const digest = checkDigest(entry, msg, logged.digest!.algorithm, logged.digest!.digest);
+    checkSigner(entry, logged.signer, signer);
+    return digest;
+  }
   const env = requireDsse(entry, content);
-  const spec = obj(body.spec, 'spec');
-  const sigs = arr(spec.signatures, 'spec.signatures');
-  if (sigs.length !== 1)
-    throw mismatch(entry, `logs ${sigs.length} signatures, the envelope has 1`);
-  const s = obj(sigs[0], 'spec.signatures[0]');
-  if (
-    !bytesEqual(decodeBase64(s.signature, 'spec.signatures[0].signature'), env.signatures[0]!.sig)
-  ) {
-    throw mismatch(entry, 'logs a different signature');
+  if (logged.signatureCount !== 1) {
+    throw mismatch(entry, `logs ${logged.signatureCount} signatures, the envelope has 1`);
   }
-  const payloadHash = obj(spec.payloadHash, 'spec.payloadHash');
-  checkPayloadHash(
-    entry,
-    env.payload,
-    str(payloadHash.algorithm, 'spec.payloadHash.algorithm'),
-    hexBytes(payloadHash.value, 'spec.payloadHash.value'),
-  );
-  checkSigner(entry, pemToDer(decodeBase64(s.verifier, 'spec.signatures[0].verifier')), signer);
-}
-
-function dsseV002(
-  entry: TlogEntry,
-  body: Record<string, unknown>,
-  content: BundleContent,
-  signer: LoggedSigner,
-): void {
-  const env = requireDsse(entry, content);
-  const spec = obj(obj(body.spec, 'spec').dsseV002, 'spec.dsseV002');
-  const sigs = arr(spec.signatures, 'spec.dsseV002.signatures');
-  if (sigs.length !== 1)
-    throw mismatch(entry, `logs ${sigs.length} signatures, the envelope has 1`);
-  const s = obj(sigs[0], 'signatures[0]');
-  if (!bytesEqual(decodeBase64(s.content, 'signatures[0].content'), env.signatures[0]!.sig)) {
+  if (!bytesEqual(logged.signature, env.signatures[0]!.sig))
     throw mismatch(entry, 'logs a different signature');
-  }
-  const payloadHash = obj(spec.payloadHash, 'spec.dsseV002.payloadHash');
-  checkPayloadHash(
-    entry,
-    env.payload,
-    protoHash(payloadHash.algorithm),
-    decodeBase64(payloadHash.digest, 'payloadHash.digest'),
-  );
-  checkSigner(entry, verifierDer(s.verifier, 'signatures[0].verifier'), signer);
-}
-
-function intotoV002(
-  entry: TlogEntry,
-  body: Record<string, unknown>,
-  content: BundleContent,
-  signer: LoggedSigner,
-): void {
-  const env = requireDsse(entry, content);
-  const c = obj(obj(body.spec, 'spec').content, 'spec.content');
-  const envelope = obj(c.envelope, 'spec.content.envelope');
-  const sigs = arr(envelope.signatures, 'spec.content.envelope.signatures');
-  if (sigs.length !== 1)
-    throw mismatch(entry, `logs ${sigs.length} signatures, the envelope has 1`);
-  const s = obj(sigs[0], 'signatures[0]');
-  // intoto 0.0.2 stores the signature base64-encoded twice.
-  const sigB64 = decodeBase64(s.sig, 'signatures[0].sig').toString('utf8');
-  if (!bytesEqual(decodeBase64(sigB64, 'signatures[0].sig (inner)'), env.signatures[0]!.sig)) {
-    throw mismatch(entry, 'logs a different signature');
-  }
-  if (envelope.payloadType !== undefined && envelope.payloadType !== env.payloadType) {
+  if (logged.payloadType !== undefined && logged.payloadType !== env.payloadType) {
     throw mismatch(
       entry,
-      `logs payload type ${JSON.stringify(envelope.payloadType)}, the envelope has ${env.payloadType}`,
+      `logs payload type ${JSON.stringify(logged.payloadType)}, the envelope has ${env.payloadType}`,
     );
   }
-  const payloadHash = obj(c.payloadHash, 'spec.content.payloadHash');
-  checkPayloadHash(
-    entry,
-    env.payload,
-    str(payloadHash.algorithm, 'payloadHash.algorithm'),
-    hexBytes(payloadHash.value, 'payloadHash.value'),
-  );
-  checkSigner(entry, pemToDer(decodeBase64(s.publicKey, 'signatures[0].publicKey')), signer);
+  checkPayloadHash(entry, env.payload, logged.payloadHash!.algorithm, logged.payloadHash!.digest);
+  checkSigner(entry, logged.signer, signer);
+  return undefined;
 }
 
 function requireMessage(entry: TlogEntry, content: BundleContent) {
