@@ -9,6 +9,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { killGroup, stopGroup } from '../../test/support/process.ts';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -27,19 +28,19 @@ export interface Child {
 const running = new Set<ChildProcess>();
 const tempDirs = new Set<string>();
 process.once('exit', () => {
-  for (const child of running) signalGroup(child, 'SIGKILL');
+  for (const child of running) killGroup(child, 'SIGKILL');
   for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
 });
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
-    for (const child of running) signalGroup(child, 'SIGKILL');
+    for (const child of running) killGroup(child, 'SIGKILL');
     process.exit(130);
   });
 }
 
 /** Stops every server still running (for a benchmark's finally). */
 export async function stopAll(): Promise<void> {
-  await Promise.all([...running].map((c) => stopGroup(c)));
+  await Promise.all([...running].map((c) => stopGroup(c, 5000)));
 }
 
 /** A free loopback port (the kernel picks it; it is free again when this resolves). */
@@ -160,7 +161,7 @@ async function ready(
       // not listening yet
     }
     if (Date.now() > deadline) {
-      await stopGroup(child);
+      await stopGroup(child, 5000);
       throw new Error(`${what} was not ready on ${url}${path} within 60 s:\n${stderr}`);
     }
     await new Promise((r) => setTimeout(r, 50));
@@ -172,7 +173,7 @@ async function ready(
     port,
     cpuMs: () => cpuMsOf(pid),
     memory: () => memoryOf(pid),
-    stop: () => stopGroup(child),
+    stop: () => stopGroup(child, 5000),
   };
 }
 
@@ -199,22 +200,4 @@ export function memoryOf(pid: number): { rss: number; peak: number } {
   const kb = (name: string) =>
     Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
   return { rss: kb('VmRSS') * 1024, peak: kb('VmHWM') * 1024 };
-}
-
-function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  try {
-    process.kill(-child.pid, signal);
-  } catch {
-    // already gone
-  }
-}
-
-async function stopGroup(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  signalGroup(child, 'SIGTERM');
-  const timer = setTimeout(() => signalGroup(child, 'SIGKILL'), 5000);
-  await exited;
-  clearTimeout(timer);
 }

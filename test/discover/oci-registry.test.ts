@@ -27,6 +27,7 @@ import {
   startCraneRegistry,
   startRegistryWithoutReferrers,
   type RunningRegistry,
+  cosignAttest as attestWithCosign,
 } from '../support/registry.ts';
 
 const BUNDLE_TYPE = 'application/vnd.dev.sigstore.bundle.v0.3+json';
@@ -96,24 +97,7 @@ async function attachBundle(ref: string, bundle: unknown): Promise<string> {
 
 /** `cosign attest --key` with no transparency log: a `.att` tag with a DSSE envelope layer. */
 function cosignAttest(ref: string, key: 'trusted' | 'untrusted'): Promise<string> {
-  return runTool(
-    'cosign',
-    [
-      'attest',
-      '--key',
-      `${key}.key`,
-      '--type',
-      'slsaprovenance1',
-      '--predicate',
-      'predicate.json',
-      '--tlog-upload=false',
-      '--yes',
-      '--allow-insecure-registry',
-      '--allow-http-registry',
-      ref,
-    ],
-    { cwd: work, env: cosignEnv },
-  );
+  return attestWithCosign(ref, `${key}.key`, { cwd: work, env: cosignEnv });
 }
 
 const REGISTRIES = [

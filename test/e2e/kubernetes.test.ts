@@ -20,6 +20,7 @@ import {
   runTool,
   startCraneRegistry,
   type RunningRegistry,
+  cosignAttest as attestWithCosign,
 } from '../support/registry.ts';
 import {
   ACME_RELEASE,
@@ -108,24 +109,7 @@ const cosignEnv = () => ({ COSIGN_PASSWORD: '', HOME: work.dir, TUF_ROOT: join(w
 
 /** `cosign attest --key <key>.key` with the provenance predicate and no transparency log: a `.att` tag. */
 async function cosignAttest(ref: string, key: 'trusted' | 'untrusted'): Promise<void> {
-  await runTool(
-    'cosign',
-    [
-      'attest',
-      '--key',
-      `${key}.key`,
-      '--type',
-      'slsaprovenance1',
-      '--predicate',
-      'predicate.json',
-      '--tlog-upload=false',
-      '--yes',
-      '--allow-insecure-registry',
-      '--allow-http-registry',
-      ref,
-    ],
-    { cwd: work.dir, env: cosignEnv() },
-  );
+  await attestWithCosign(ref, `${key}.key`, { cwd: work.dir, env: cosignEnv() });
 }
 
 /** Pushes `name:v1` with `content` and attaches `bundleFor(digest)` (if any); returns the digest. */

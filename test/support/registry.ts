@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
+import { killGroup, stopGroup } from './process.ts';
 
 const execFileAsync = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -57,6 +58,31 @@ export interface RunOptions {
   env?: Record<string, string>;
   cwd?: string;
   timeoutMs?: number;
+}
+
+/**
+ * `cosign attest --key <keyFile>` with the SLSA v1 predicate in
+ * `<cwd>/predicate.json`, no transparency log, to a loopback registry.
+ */
+export function cosignAttest(ref: string, keyFile: string, options: RunOptions): Promise<string> {
+  return runTool(
+    'cosign',
+    [
+      'attest',
+      '--key',
+      keyFile,
+      '--type',
+      'slsaprovenance1',
+      '--predicate',
+      'predicate.json',
+      '--tlog-upload=false',
+      '--yes',
+      '--allow-insecure-registry',
+      '--allow-http-registry',
+      ref,
+    ],
+    options,
+  );
 }
 
 /** Runs a pinned tool; resolves with stdout, rejects with its stderr. */
@@ -221,24 +247,6 @@ async function ready(
     await new Promise((r) => setTimeout(r, 50));
   }
   return { host, kind, stop: () => stopGroup(child) };
-}
-
-function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  try {
-    process.kill(-child.pid, signal);
-  } catch {
-    // already gone
-  }
-}
-
-async function stopGroup(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  killGroup(child, 'SIGTERM');
-  const timer = setTimeout(() => killGroup(child, 'SIGKILL'), 3000);
-  await exited;
-  clearTimeout(timer);
 }
 
 /**
