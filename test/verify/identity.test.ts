@@ -7,7 +7,6 @@ import { initializeCA } from '@sigstore/mock';
 import fc from 'fast-check';
 
 import { isVerificationError } from '../../src/verify/error.ts';
-import type { VerificationErrorCode } from '../../src/verify/error.ts';
 import {
   checkIdentity,
   compileMatcher,
@@ -19,6 +18,7 @@ import {
 import { splitJsonLines } from '../../src/verify/json.ts';
 import type { Matcher } from '../../src/verify/verify.types.ts';
 import { readExtensions } from '../../src/verify/x509.ts';
+import { assertCode } from './support/fixtures.ts';
 
 // Real public bundles, see test/fixtures/SOURCES.md.
 // What identity.ts reads of a certificate: its extensions, sliced from the DER.
@@ -124,14 +124,6 @@ function handBuilt(...extensions: Buffer[]): CertificateExtensions {
 
 const FULCIO = '1.3.6.1.4.1.57264.1';
 const USERNAME_OID = `${FULCIO}.7`;
-
-function throwsCode(fn: () => unknown, code: VerificationErrorCode): void {
-  assert.throws(fn, (err: unknown) => {
-    assert.ok(isVerificationError(err), `expected a VerificationError, got ${String(err)}`);
-    assert.equal(err.code, code);
-    return true;
-  });
-}
 
 describe('identity', () => {
   describe('#extractClaims', () => {
@@ -254,7 +246,7 @@ describe('identity', () => {
         const cert = await issue('https://example.com/ci', [
           { oid: `${FULCIO}.9`, value: 'https://example.com/workflow', legacy: true },
         ]);
-        throwsCode(() => extractClaims(cert), 'CERTIFICATE_INVALID');
+        assertCode(() => extractClaims(cert), 'CERTIFICATE_INVALID');
       });
     });
 
@@ -284,7 +276,7 @@ describe('identity', () => {
       ];
       for (const [what, ext] of cases) {
         it(`throws CERTIFICATE_INVALID for ${what}`, () => {
-          throwsCode(() => extractClaims(handBuilt(ext)), 'CERTIFICATE_INVALID');
+          assertCode(() => extractClaims(handBuilt(ext)), 'CERTIFICATE_INVALID');
         });
       }
 
@@ -302,7 +294,7 @@ describe('identity', () => {
             extension(`${FULCIO}.12`, utf8String('https://github.com/good/repo')),
             extension(`${FULCIO}.12`, utf8String('https://github.com/evil/repo')),
           );
-        throwsCode(() => extractClaims(build()), 'CERTIFICATE_INVALID');
+        assertCode(() => extractClaims(build()), 'CERTIFICATE_INVALID');
       });
     });
 
@@ -312,21 +304,21 @@ describe('identity', () => {
           extension(`${FULCIO}.1`, Buffer.from(GITHUB_ACTIONS)),
           extension(`${FULCIO}.8`, utf8String('https://evil.example')),
         );
-        throwsCode(() => extractClaims(cert), 'CERTIFICATE_INVALID');
+        assertCode(() => extractClaims(cert), 'CERTIFICATE_INVALID');
       });
     });
 
     describe('when an extension is not SEQUENCE { OID, OCTET STRING }', () => {
       it('throws CERTIFICATE_INVALID', () => {
-        throwsCode(
+        assertCode(
           () => extractClaims(handBuilt(der(0x30, oid(`${FULCIO}.9`), utf8String('x')))),
           'CERTIFICATE_INVALID',
         );
-        throwsCode(
+        assertCode(
           () => extractClaims(handBuilt(der(0x30, oid(`${FULCIO}.9`)))),
           'CERTIFICATE_INVALID',
         );
-        throwsCode(
+        assertCode(
           () =>
             extractClaims(
               handBuilt(der(0x30, der(0x02, Buffer.from([1])), der(0x04, utf8String('x')))),
@@ -450,7 +442,7 @@ describe('identity', () => {
       ];
       for (const [what, build] of cases) {
         it(`throws CERTIFICATE_INVALID for ${what}`, () => {
-          throwsCode(() => subjectAlternativeName(build()), 'CERTIFICATE_INVALID');
+          assertCode(() => subjectAlternativeName(build()), 'CERTIFICATE_INVALID');
         });
       }
     });
@@ -563,7 +555,7 @@ describe('identity', () => {
       ];
       for (const [what, matcher] of cases) {
         it(`throws INVALID_MATCHER for ${what}`, () => {
-          throwsCode(() => compileMatcher(matcher as Matcher), 'INVALID_MATCHER');
+          assertCode(() => compileMatcher(matcher as Matcher), 'INVALID_MATCHER');
         });
       }
 
@@ -636,7 +628,7 @@ describe('identity', () => {
 
     describe('when the repository is another one', () => {
       it('throws CLAIM_MISMATCH', () => {
-        throwsCode(
+        assertCode(
           () =>
             checkIdentity(sigstoreJs, {
               claims: { sourceRepositoryUri: { exact: 'https://github.com/sigstore/fakerepo' } },
@@ -648,7 +640,7 @@ describe('identity', () => {
 
     describe('when the owner is another one', () => {
       it('throws CLAIM_MISMATCH', () => {
-        throwsCode(
+        assertCode(
           () =>
             checkIdentity(sigstoreJs, {
               claims: { sourceRepositoryOwnerUri: { exact: 'https://github.com/fakeowner' } },
@@ -660,7 +652,7 @@ describe('identity', () => {
 
     describe('when the policy requires a claim the certificate lacks', () => {
       it('throws CLAIM_MISMATCH', () => {
-        throwsCode(
+        assertCode(
           () => checkIdentity(sigstoreJs, { claims: { deploymentEnvironment: { regex: '.*' } } }),
           'CLAIM_MISMATCH',
         );
@@ -669,7 +661,7 @@ describe('identity', () => {
 
     describe('when the SAN differs', () => {
       it('throws IDENTITY_MISMATCH', () => {
-        throwsCode(
+        assertCode(
           () =>
             checkIdentity(sigstoreJs, {
               subjectAlternativeName: { regex: 'https://github\\.com/sigstore/' },
@@ -692,7 +684,7 @@ describe('identity', () => {
       });
 
       it('throws CLAIM_MISMATCH for signer workflow foo/bar', () => {
-        throwsCode(
+        assertCode(
           () =>
             checkIdentity(signer(REUSABLE), {
               claims: {
@@ -714,7 +706,7 @@ describe('identity', () => {
       });
 
       it('throws ISSUER_MISMATCH for the default issuer', () => {
-        throwsCode(
+        assertCode(
           () => checkIdentity(signer(CUSTOM_ISSUER), { issuer: { exact: GITHUB_ACTIONS } }),
           'ISSUER_MISMATCH',
         );
@@ -723,7 +715,7 @@ describe('identity', () => {
 
     describe('when the signer carries no issuer', () => {
       it('throws ISSUER_MISMATCH', () => {
-        throwsCode(
+        assertCode(
           () =>
             checkIdentity({ subjectAlternativeName: 'x', claims: {} }, { issuer: { regex: '.*' } }),
           'ISSUER_MISMATCH',
@@ -740,7 +732,7 @@ describe('identity', () => {
 
     describe('when the policy is invalid', () => {
       it('throws INVALID_MATCHER before any mismatch', () => {
-        throwsCode(
+        assertCode(
           () =>
             checkIdentity(sigstoreJs, {
               subjectAlternativeName: { exact: 'someone else' },
@@ -754,16 +746,16 @@ describe('identity', () => {
         const policy = { claims: { sourceRepository: { exact: 'x' } } } as unknown as Parameters<
           typeof checkIdentity
         >[1];
-        throwsCode(() => checkIdentity(sigstoreJs, policy), 'INVALID_MATCHER');
+        assertCode(() => checkIdentity(sigstoreJs, policy), 'INVALID_MATCHER');
       });
 
       it('throws INVALID_MATCHER for claims that are not an object', () => {
         const policy = { claims: [] } as unknown as Parameters<typeof checkIdentity>[1];
-        throwsCode(() => checkIdentity(sigstoreJs, policy), 'INVALID_MATCHER');
+        assertCode(() => checkIdentity(sigstoreJs, policy), 'INVALID_MATCHER');
       });
 
       it('throws INVALID_MATCHER for an invalid SAN matcher', () => {
-        throwsCode(
+        assertCode(
           () => checkIdentity(sigstoreJs, { subjectAlternativeName: { regex: 'a)|(b' } }),
           'INVALID_MATCHER',
         );
@@ -781,7 +773,7 @@ describe('identity', () => {
           issuer: { exact: 'https://gitlab.com' },
           claims: { deploymentEnvironment: { exact: 'production' } },
         });
-        throwsCode(
+        assertCode(
           () => checkIdentity(gitlab, { claims: { deploymentEnvironment: { exact: 'staging' } } }),
           'CLAIM_MISMATCH',
         );

@@ -5,11 +5,10 @@ import { describe, it } from 'node:test';
 
 import fc from 'fast-check';
 
-import { isVerificationError } from '../../src/verify/error.ts';
-import type { VerificationErrorCode } from '../../src/verify/error.ts';
 import { matchSubject, parseStatement } from '../../src/verify/intoto.ts';
 import { splitJsonLines } from '../../src/verify/json.ts';
 import type { InTotoStatement } from '../../src/verify/verify.types.ts';
+import { assertCode, onlyCodedErrors } from './support/fixtures.ts';
 
 // Real public bundles, see test/fixtures/SOURCES.md.
 const FIXTURES = new URL('../fixtures/', import.meta.url);
@@ -59,23 +58,6 @@ function statementWith(edit: (s: Record<string, unknown>) => void): Uint8Array {
   };
   edit(statement);
   return encode(statement);
-}
-
-function throwsCode(fn: () => unknown, code: VerificationErrorCode): void {
-  assert.throws(fn, (err: unknown) => {
-    assert.ok(isVerificationError(err), `expected a VerificationError, got ${String(err)}`);
-    assert.equal(err.code, code);
-    return true;
-  });
-}
-
-function onlyCodedErrors(fn: () => unknown): boolean {
-  try {
-    fn();
-  } catch (err) {
-    if (!isVerificationError(err)) throw err;
-  }
-  return true;
 }
 
 const statement = (subject: InTotoStatement['subject']): InTotoStatement => ({
@@ -243,32 +225,32 @@ describe('intoto', () => {
       ];
       for (const [what, payload] of cases) {
         it(`throws STATEMENT_INVALID for ${what}`, () => {
-          throwsCode(() => parseStatement(payload), 'STATEMENT_INVALID');
+          assertCode(() => parseStatement(payload), 'STATEMENT_INVALID');
         });
       }
     });
 
     describe('when the payload is not JSON', () => {
       it('throws MALFORMED_JSON for truncated JSON', () => {
-        throwsCode(
+        assertCode(
           () => parseStatement(GENERIC_TAG.subarray(0, GENERIC_TAG.length - 1)),
           'MALFORMED_JSON',
         );
       });
 
       it('throws MALFORMED_JSON for invalid UTF-8', () => {
-        throwsCode(() => parseStatement(Uint8Array.from([0x7b, 0xff, 0x7d])), 'MALFORMED_JSON');
+        assertCode(() => parseStatement(Uint8Array.from([0x7b, 0xff, 0x7d])), 'MALFORMED_JSON');
       });
 
       it('throws NESTING_TOO_DEEP for 10^5-deep nesting', () => {
         const deep = new TextEncoder().encode(
           `{"_type":"https://in-toto.io/Statement/v1","predicate":${'['.repeat(100_000)}${']'.repeat(100_000)}}`,
         );
-        throwsCode(() => parseStatement(deep), 'NESTING_TOO_DEEP');
+        assertCode(() => parseStatement(deep), 'NESTING_TOO_DEEP');
       });
 
       it('throws INPUT_TOO_LARGE over the given limit', () => {
-        throwsCode(
+        assertCode(
           () => parseStatement(GENERIC_TAG, { maxBytes: 1000, maxDepth: 64 }),
           'INPUT_TOO_LARGE',
         );
@@ -379,7 +361,7 @@ describe('intoto', () => {
 
       it('throws SUBJECT_DIGEST_MISMATCH when only sha256 agrees', () => {
         const s = statement([{ name: 'x', digest: { sha256: SHA256_A, sha512: SHA512_B } }]);
-        throwsCode(
+        assertCode(
           () => matchSubject(s, { sha256: SHA256_A, sha512: 'c'.repeat(128) }),
           'SUBJECT_DIGEST_MISMATCH',
         );
@@ -406,7 +388,7 @@ describe('intoto', () => {
 
     describe('when no subject digest equals the artifact digest', () => {
       it('throws SUBJECT_DIGEST_MISMATCH', () => {
-        throwsCode(
+        assertCode(
           () => matchSubject(parseStatement(GENERIC_TAG), { sha256: 'c'.repeat(64) }),
           'SUBJECT_DIGEST_MISMATCH',
         );
@@ -414,7 +396,7 @@ describe('intoto', () => {
 
       it('throws SUBJECT_DIGEST_MISMATCH for a one-character difference', () => {
         const other = `${GENERIC_SHA256.slice(0, -1)}b`;
-        throwsCode(
+        assertCode(
           () => matchSubject(parseStatement(GENERIC_TAG), { sha256: other }),
           'SUBJECT_DIGEST_MISMATCH',
         );
@@ -427,17 +409,17 @@ describe('intoto', () => {
             digest: { sha256: i.toString(16).padStart(64, '0') },
           })),
         );
-        throwsCode(() => matchSubject(s, { sha256: SHA256_A }), 'SUBJECT_DIGEST_MISMATCH');
+        assertCode(() => matchSubject(s, { sha256: SHA256_A }), 'SUBJECT_DIGEST_MISMATCH');
       });
     });
 
     describe('when no subject has a digest of the artifact algorithms', () => {
       it('throws SUBJECT_DIGEST_MISMATCH', () => {
-        throwsCode(
+        assertCode(
           () => matchSubject(parseStatement(GENERIC_TAG), { sha512: SHA512_B }),
           'SUBJECT_DIGEST_MISMATCH',
         );
-        throwsCode(
+        assertCode(
           () =>
             matchSubject(statement([{ name: 'x', digest: { sha1: 'a'.repeat(40) } }]), {
               sha256: SHA256_A,
@@ -450,7 +432,7 @@ describe('intoto', () => {
     describe('when a subject digest is not hex (a statement not from parseStatement)', () => {
       it('does not match it', () => {
         const s = statement([{ name: 'x', digest: { sha256: 'z'.repeat(64) } }]);
-        throwsCode(() => matchSubject(s, { sha256: 'f'.repeat(64) }), 'SUBJECT_DIGEST_MISMATCH');
+        assertCode(() => matchSubject(s, { sha256: 'f'.repeat(64) }), 'SUBJECT_DIGEST_MISMATCH');
       });
     });
 
@@ -465,7 +447,7 @@ describe('intoto', () => {
         ['a valid sha256 and an invalid sha512', { sha256: SHA256_A, sha512: 'x' }],
       ] as const) {
         it(`throws INVALID_DIGEST for ${what}`, () => {
-          throwsCode(() => matchSubject(s, digests), 'INVALID_DIGEST');
+          assertCode(() => matchSubject(s, digests), 'INVALID_DIGEST');
         });
       }
     });

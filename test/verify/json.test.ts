@@ -4,37 +4,19 @@ import { describe, it } from 'node:test';
 
 import fc from 'fast-check';
 
-import { isVerificationError } from '../../src/verify/error.ts';
-import type { VerificationErrorCode } from '../../src/verify/error.ts';
 import {
   DEFAULT_JSON_LIMITS,
   decodeBase64,
   parseJson,
   splitJsonLines,
 } from '../../src/verify/json.ts';
+import { isVerificationError } from '../../src/verify/error.ts';
+import { assertCode, onlyCodedErrors } from './support/fixtures.ts';
 
 const FIXTURES = new URL('../fixtures/', import.meta.url);
 const readFixture = (path: string): string => readFileSync(new URL(path, FIXTURES), 'utf8');
 
 const SMALL = { maxBytes: 1024, maxDepth: 4 };
-
-function throwsCode(fn: () => unknown, code: VerificationErrorCode): void {
-  assert.throws(fn, (err: unknown) => {
-    assert.ok(isVerificationError(err), `expected a VerificationError, got ${String(err)}`);
-    assert.equal(err.code, code);
-    return true;
-  });
-}
-
-// Property: the function returns or throws a VerificationError, nothing else.
-function onlyCodedErrors(fn: () => unknown): boolean {
-  try {
-    fn();
-  } catch (err) {
-    if (!isVerificationError(err)) throw err;
-  }
-  return true;
-}
 
 describe('json', () => {
   describe('DEFAULT_JSON_LIMITS', () => {
@@ -72,17 +54,17 @@ describe('json', () => {
 
     describe('when the input is over maxBytes', () => {
       it('throws INPUT_TOO_LARGE for a string', () => {
-        throwsCode(() => parseJson(`"${'x'.repeat(1024)}"`, SMALL), 'INPUT_TOO_LARGE');
+        assertCode(() => parseJson(`"${'x'.repeat(1024)}"`, SMALL), 'INPUT_TOO_LARGE');
       });
 
       it('throws INPUT_TOO_LARGE for bytes, before decoding them', () => {
         // Invalid UTF-8 too: the size check comes first.
-        throwsCode(() => parseJson(new Uint8Array(1025).fill(0xff), SMALL), 'INPUT_TOO_LARGE');
+        assertCode(() => parseJson(new Uint8Array(1025).fill(0xff), SMALL), 'INPUT_TOO_LARGE');
       });
 
       it('throws INPUT_TOO_LARGE counting UTF-8 bytes, not UTF-16 units', () => {
         // 400 characters, 1200 bytes.
-        throwsCode(() => parseJson(`"${'✓'.repeat(400)}"`, SMALL), 'INPUT_TOO_LARGE');
+        assertCode(() => parseJson(`"${'✓'.repeat(400)}"`, SMALL), 'INPUT_TOO_LARGE');
       });
 
       it('accepts exactly maxBytes', () => {
@@ -92,8 +74,8 @@ describe('json', () => {
 
     describe('when the input nests deeper than maxDepth', () => {
       it('throws NESTING_TOO_DEEP', () => {
-        throwsCode(() => parseJson('[[[[[1]]]]]', SMALL), 'NESTING_TOO_DEEP');
-        throwsCode(() => parseJson('{"a":{"b":{"c":{"d":{}}}}}', SMALL), 'NESTING_TOO_DEEP');
+        assertCode(() => parseJson('[[[[[1]]]]]', SMALL), 'NESTING_TOO_DEEP');
+        assertCode(() => parseJson('{"a":{"b":{"c":{"d":{}}}}}', SMALL), 'NESTING_TOO_DEEP');
       });
 
       it('accepts exactly maxDepth', () => {
@@ -102,13 +84,13 @@ describe('json', () => {
 
       it('throws NESTING_TOO_DEEP for 10^5 levels, without overflowing the stack', () => {
         const deep = '['.repeat(100_000) + ']'.repeat(100_000);
-        throwsCode(() => parseJson(deep, DEFAULT_JSON_LIMITS), 'NESTING_TOO_DEEP');
+        assertCode(() => parseJson(deep, DEFAULT_JSON_LIMITS), 'NESTING_TOO_DEEP');
         const objects = '{"a":'.repeat(100_000) + '1' + '}'.repeat(100_000);
-        throwsCode(() => parseJson(objects, DEFAULT_JSON_LIMITS), 'NESTING_TOO_DEEP');
+        assertCode(() => parseJson(objects, DEFAULT_JSON_LIMITS), 'NESTING_TOO_DEEP');
       });
 
       it('throws NESTING_TOO_DEEP for an unterminated deep prefix', () => {
-        throwsCode(() => parseJson('['.repeat(100_000), DEFAULT_JSON_LIMITS), 'NESTING_TOO_DEEP');
+        assertCode(() => parseJson('['.repeat(100_000), DEFAULT_JSON_LIMITS), 'NESTING_TOO_DEEP');
       });
     });
 
@@ -141,7 +123,7 @@ describe('json', () => {
         'undefined',
       ]) {
         it(`throws MALFORMED_JSON for ${JSON.stringify(input)}`, () => {
-          throwsCode(() => parseJson(input, SMALL), 'MALFORMED_JSON');
+          assertCode(() => parseJson(input, SMALL), 'MALFORMED_JSON');
         });
       }
 
@@ -154,7 +136,7 @@ describe('json', () => {
         const envelope = (JSON.parse(line) as { dsseEnvelope: { payload: string } }).dsseEnvelope;
         const statement = Buffer.from(envelope.payload, 'base64');
         for (let n = 0; n < statement.length; n += 7) {
-          throwsCode(() => parseJson(statement.subarray(0, n)), 'MALFORMED_JSON');
+          assertCode(() => parseJson(statement.subarray(0, n)), 'MALFORMED_JSON');
         }
         assert.ok(parseJson(statement));
       });
@@ -170,16 +152,16 @@ describe('json', () => {
         ['a code point above U+10FFFF', [0x22, 0xf4, 0x90, 0x80, 0x80, 0x22]],
       ] as const) {
         it(`throws MALFORMED_JSON for ${what}`, () => {
-          throwsCode(() => parseJson(Uint8Array.from(bytes), SMALL), 'MALFORMED_JSON');
+          assertCode(() => parseJson(Uint8Array.from(bytes), SMALL), 'MALFORMED_JSON');
         });
       }
 
       it('throws MALFORMED_JSON for a byte order mark', () => {
-        throwsCode(
+        assertCode(
           () => parseJson(Uint8Array.from([0xef, 0xbb, 0xbf, 0x31]), SMALL),
           'MALFORMED_JSON',
         );
-        throwsCode(() => parseJson('\ufeff1', SMALL), 'MALFORMED_JSON');
+        assertCode(() => parseJson('\ufeff1', SMALL), 'MALFORMED_JSON');
       });
     });
 
@@ -300,7 +282,7 @@ describe('json', () => {
         ['a Buffer', Buffer.from('Zg==')],
       ] as const) {
         it(`throws BAD_BASE64 for ${what}`, () => {
-          throwsCode(() => decodeBase64(value, 'f'), 'BAD_BASE64');
+          assertCode(() => decodeBase64(value, 'f'), 'BAD_BASE64');
         });
       }
     });
@@ -327,7 +309,7 @@ describe('json', () => {
         ['non-zero trailing bits, unpadded', 'Zh'],
       ] as const) {
         it(`throws BAD_BASE64 for ${what}`, () => {
-          throwsCode(() => decodeBase64(value, 'dsseEnvelope.payload'), 'BAD_BASE64');
+          assertCode(() => decodeBase64(value, 'dsseEnvelope.payload'), 'BAD_BASE64');
         });
       }
     });
@@ -381,7 +363,7 @@ describe('json', () => {
             (bytes, junk, at) => {
               const encoded = Buffer.from(bytes).toString('base64');
               const i = at % (encoded.length + 1);
-              throwsCode(
+              assertCode(
                 () => decodeBase64(encoded.slice(0, i) + junk + encoded.slice(i), 'f'),
                 'BAD_BASE64',
               );

@@ -9,13 +9,12 @@ import { buildTrustMaterial, embeddedNpmKeys, embeddedTrustedRoot } from '../../
 import {
   parseAttestations,
   verifyAttestation,
-  VerificationError,
   type Artifact,
   type IdentityPolicy,
-  type VerificationErrorCode,
   type VerifiedAttestation,
 } from '../../src/verify/index.ts';
 import { createPublicKey } from 'node:crypto';
+import { assertCode } from './support/fixtures.ts';
 
 const FIXTURES = new URL('../fixtures/', import.meta.url);
 const read = (p: string) => readFileSync(new URL(p, FIXTURES));
@@ -65,14 +64,6 @@ function verifyAll(
       ...(key === undefined ? {} : { key: createPublicKey(read(key)) }),
     }),
   );
-}
-
-function assertCode(fn: () => unknown, code: VerificationErrorCode): void {
-  assert.throws(fn, (err: unknown) => {
-    assert.ok(err instanceof VerificationError, `expected a VerificationError, got ${String(err)}`);
-    assert.equal(err.code, code, err.message);
-    return true;
-  });
 }
 
 describe('real-world samples', () => {
